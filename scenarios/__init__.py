@@ -1,0 +1,1 @@
+"""Bundled scenario files (*.toml). Found at run time with importlib.resources."""
