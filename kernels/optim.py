@@ -1,0 +1,228 @@
+"""Optimizers and gradient clipping, updating parameters in place.
+
+The njit kernels (`sgd_update`, `adam_update`, `rmsprop_graves_update`, `clip_elementwise`)
+take C-contiguous arrays of any shape; state arrays have the parameter's shape and dtype.
+Semantics follow PyTorch (torch.optim.SGD / Adam, torch.nn.utils.clip_grad_norm_); the
+RMSProp variant is the centred form with momentum of Graves (2013), as used by the NTM paper.
+
+The classes (`SGD`, `Adam`, `RMSPropGraves`) own the state for a dict of named parameters:
+`opt.step(grads)` updates every parameter that has a gradient; `state_dict()` returns flat
+numpy arrays ("adam.m.weight_ih_l0", ..., "step") and `load_state_dict` restores them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def sgd_update(param, grad, velocity, lr, momentum=0.0):
+    """v = momentum * v + g;  p -= lr * v  (torch.optim.SGD, no dampening/nesterov)."""
+    p = param.reshape(param.size)
+    g = grad.reshape(grad.size)
+    v = velocity.reshape(velocity.size)
+    for k in range(p.size):
+        v[k] = momentum * v[k] + g[k]
+        p[k] -= lr * v[k]
+
+
+@njit(cache=True)
+def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """torch.optim.Adam; `step` is the 1-based count of updates including this one."""
+    p = param.reshape(param.size)
+    g = grad.reshape(grad.size)
+    mf = m.reshape(m.size)
+    vf = v.reshape(v.size)
+    bias1 = 1.0 - beta1**step
+    bias2_sqrt = math.sqrt(1.0 - beta2**step)
+    step_size = lr / bias1
+    for k in range(p.size):
+        gk = g[k]
+        mf[k] = beta1 * mf[k] + (1.0 - beta1) * gk
+        vf[k] = beta2 * vf[k] + (1.0 - beta2) * gk * gk
+        p[k] -= step_size * mf[k] / (math.sqrt(vf[k]) / bias2_sqrt + eps)
+
+
+@njit(cache=True)
+def rmsprop_graves_update(param, grad, n, g, delta, lr=1e-4, decay=0.95, momentum=0.9, eps=1e-4):
+    """Graves (2013) eq. 38-41: centred RMSProp with momentum.
+
+    n = decay n + (1-decay) grad^2;  g = decay g + (1-decay) grad;
+    delta = momentum delta - lr grad / sqrt(n - g^2 + eps);  p += delta.
+    """
+    p = param.reshape(param.size)
+    gr = grad.reshape(grad.size)
+    nf = n.reshape(n.size)
+    gf = g.reshape(g.size)
+    df = delta.reshape(delta.size)
+    for k in range(p.size):
+        x = gr[k]
+        nf[k] = decay * nf[k] + (1.0 - decay) * x * x
+        gf[k] = decay * gf[k] + (1.0 - decay) * x
+        df[k] = momentum * df[k] - lr * x / math.sqrt(nf[k] - gf[k] * gf[k] + eps)
+        p[k] += df[k]
+
+
+@njit(cache=True)
+def _sum_squares(a):
+    flat = a.reshape(a.size)
+    total = 0.0
+    for k in range(flat.size):
+        total += float(flat[k]) * float(flat[k])
+    return total
+
+
+@njit(cache=True)
+def _scale(a, factor):
+    flat = a.reshape(a.size)
+    for k in range(flat.size):
+        flat[k] *= factor
+
+
+@njit(cache=True)
+def clip_elementwise(grad, limit):
+    """Clamp every element of grad to [-limit, limit] in place (NaN stays NaN)."""
+    flat = grad.reshape(grad.size)
+    for k in range(flat.size):
+        if flat[k] > limit:
+            flat[k] = limit
+        elif flat[k] < -limit:
+            flat[k] = -limit
+
+
+def clip_global_norm(grads, max_norm: float) -> float:
+    """Scale all grads in place so their joint L2 norm is at most max_norm; return the norm
+    before clipping. Same rule as torch.nn.utils.clip_grad_norm_: factor max_norm/(norm+1e-6),
+    applied only when below 1. A NaN/Inf norm is returned unchanged and nothing is scaled."""
+    total = math.sqrt(sum(_sum_squares(g) for g in grads))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads:
+            _scale(g, coef)
+    return total
+
+
+class Optimizer:
+    """Base: named parameters (updated in place) and named per-parameter state arrays."""
+
+    kind = "optimizer"
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, params: dict):
+        for name, p in params.items():
+            if not isinstance(p, np.ndarray) or p.dtype not in (np.float32, np.float64):
+                raise ValueError(f"parameter {name!r} must be a float32/float64 numpy array")
+            if not p.flags.c_contiguous or not p.flags.writeable:
+                raise ValueError(f"parameter {name!r} must be C-contiguous and writeable")
+        self.params = params
+        self.step_count = 0
+        self.state = {s: {n: np.zeros_like(p) for n, p in params.items()} for s in self.slots}
+
+    def _grad(self, name, grads):
+        return np.ascontiguousarray(grads[name], dtype=self.params[name].dtype)
+
+    def step(self, grads: dict) -> None:
+        """Apply one update to every parameter with an entry in grads."""
+        self.step_count += 1
+        for name, p in self.params.items():
+            if name in grads:
+                self._update(name, p, self._grad(name, grads))
+
+    def _update(self, name, p, g):
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        out = {
+            f"{self.kind}.{s}.{n}": a.copy() for s, d in self.state.items() for n, a in d.items()
+        }
+        out["step"] = np.array(self.step_count, dtype=np.int64)
+        return out
+
+    def load_state_dict(self, d: dict) -> None:
+        for s, arrays in self.state.items():
+            for n, a in arrays.items():
+                key = f"{self.kind}.{s}.{n}"
+                if key not in d:
+                    raise KeyError(f"optimizer state is missing {key!r}")
+                src = np.asarray(d[key])
+                if src.shape != a.shape:
+                    raise ValueError(
+                        f"optimizer state {key!r} has shape {src.shape}, expected {a.shape}"
+                    )
+                a[...] = src
+        self.step_count = int(d["step"])
+
+
+class SGD(Optimizer):
+    kind = "sgd"
+    slots = ("velocity",)
+
+    def __init__(self, params: dict, lr: float, momentum: float = 0.0):
+        super().__init__(params)
+        self.lr = lr
+        self.momentum = momentum
+
+    def _update(self, name, p, g):
+        sgd_update(p, g, self.state["velocity"][name], self.lr, self.momentum)
+
+
+class Adam(Optimizer):
+    kind = "adam"
+    slots = ("m", "v")
+
+    def __init__(
+        self,
+        params: dict,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+    ):
+        super().__init__(params)
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+
+    def _update(self, name, p, g):
+        adam_update(
+            p,
+            g,
+            self.state["m"][name],
+            self.state["v"][name],
+            self.step_count,
+            self.lr,
+            self.beta1,
+            self.beta2,
+            self.eps,
+        )
+
+
+class RMSPropGraves(Optimizer):
+    kind = "rmsprop_graves"
+    slots = ("n", "g", "delta")
+
+    def __init__(
+        self,
+        params: dict,
+        lr: float = 1e-4,
+        decay: float = 0.95,
+        momentum: float = 0.9,
+        eps: float = 1e-4,
+    ):
+        super().__init__(params)
+        self.lr, self.decay, self.momentum, self.eps = lr, decay, momentum, eps
+
+    def _update(self, name, p, g):
+        s = self.state
+        rmsprop_graves_update(
+            p,
+            g,
+            s["n"][name],
+            s["g"][name],
+            s["delta"][name],
+            self.lr,
+            self.decay,
+            self.momentum,
+            self.eps,
+        )

@@ -1,0 +1,217 @@
+"""The `tui-lab` command.
+
+    tui-lab                         open the lab (scenario picker)
+    tui-lab SCENARIO                open the lab on one scenario
+    tui-lab run SCENARIO [--set k=v]... [--seed N] [--out DIR] [--resume DIR] [--json]
+    tui-lab list                    bundled scenarios as a table
+    tui-lab check FILE.toml         validate only
+    tui-lab bench                   kernel throughput on this machine
+    tui-lab serve                   the lab in a browser (needs the `serve` extra)
+
+Bad input exits 2 with one line that names the file, the key and what was
+expected; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tui_lab.scenario import ScenarioError
+
+COMMANDS = ("run", "list", "check", "bench", "serve")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own exit code is 2 as well; keep one line
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tui-lab", description="Watch recurrent and memory networks think.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="train a scenario headless")
+    run.add_argument("scenario", help="a .toml path or a bundled scenario name")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a scenario value (repeatable)",
+    )
+    run.add_argument("--seed", type=int, help="override scenario.seed")
+    run.add_argument(
+        "--out", type=Path, help="write summary.json, metrics.jsonl, checkpoint.npz, ..."
+    )
+    run.add_argument("--resume", type=Path, metavar="DIR", help="continue the run saved in DIR")
+    run.add_argument("--json", action="store_true", help="print summary.json to stdout")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sub.add_parser("list", help="bundled scenarios")
+    check = sub.add_parser("check", help="validate a scenario file")
+    check.add_argument("file")
+    check.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    bench = sub.add_parser("bench", help="kernel throughput on this machine")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    serve = sub.add_parser("serve", help="serve the lab in a browser on localhost")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("scenario", nargs="?")
+    return parser
+
+
+def _open_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tui-lab",
+        description="Open the lab. Subcommands: " + ", ".join(COMMANDS) + " (tui-lab CMD --help).",
+    )
+    parser.add_argument("scenario", nargs="?", help="a .toml path or a bundled scenario name")
+    parser.add_argument(
+        "--scenarios",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="add a folder of your own scenario files to the picker",
+    )
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv and argv[0] in COMMANDS:
+            return _dispatch(_parser().parse_args(argv))
+        if argv and argv[0] in ("-h", "--help"):
+            _open_parser().print_help()
+            print("\ncommands:\n  " + "\n  ".join(COMMANDS))
+            return 0
+        return _open(_open_parser().parse_args(argv))
+    except ScenarioError as error:
+        print(f"tui-lab: {error}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args) -> int:
+    if args.command == "run":
+        return _run(args)
+    if args.command == "list":
+        return _list()
+    if args.command == "check":
+        from tui_lab import scenario
+
+        loaded = scenario.load(args.file).with_overrides(args.set)
+        print(f"{args.file}: ok ({loaded.kind}: {loaded.name})")
+        return 0
+    if args.command == "bench":
+        return _bench(args.quick)
+    if args.command == "serve":
+        try:
+            from tui_lab.app.serve import serve
+        except ImportError as error:
+            print(
+                f"tui-lab serve needs the serve extra: pip install 'tui-lab[serve]' ({error})",
+                file=sys.stderr,
+            )
+            return 2
+        serve(host=args.host, port=args.port, scenario_name=args.scenario)
+        return 0
+    raise AssertionError(args.command)
+
+
+def _load(name: str, overrides: list[str], seed: int | None):
+    from tui_lab import scenario
+
+    loaded = scenario.resolve(name)
+    if seed is not None:
+        overrides = [*overrides, f"scenario.seed={seed}"]
+    return loaded.with_overrides(overrides) if overrides else loaded
+
+
+def _run(args) -> int:
+    from rich.console import Console
+
+    from tui_lab import runner
+
+    loaded = _load(args.scenario, args.set, args.seed)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise ScenarioError(f"--out {args.out}: exists and is not a folder")
+    result = runner.run(loaded, args.out, args.resume, quiet=args.quiet)
+    if args.json:
+        print(json.dumps(result.summary, indent=2))
+    else:
+        Console().print(runner.metrics_table(result.summary))
+    if result.exit_code == runner.EXIT_DIVERGED:
+        print(
+            f"tui-lab: {result.summary['status']}; last good checkpoint kept"
+            + (f" in {args.out or args.resume}" if (args.out or args.resume) else ""),
+            file=sys.stderr,
+        )
+    elif result.exit_code == runner.EXIT_INTERRUPTED:
+        print("tui-lab: interrupted; checkpoint of the last finished update saved", file=sys.stderr)
+    return result.exit_code
+
+
+def _list() -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tui_lab import scenario
+
+    table = Table(title="bundled scenarios")
+    for column in ("name", "topic", "kind", "title"):
+        table.add_column(column)
+    for path in scenario.bundled_paths():
+        try:
+            loaded = scenario.load(path)
+            table.add_row(path.stem, loaded.topic, loaded.kind, loaded.name)
+        except ScenarioError as error:
+            table.add_row(path.stem, "", "", f"[red]invalid: {error}")
+    Console().print(table)
+    return 0
+
+
+def _bench(quick: bool) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from tui_lab.bench import run_bench
+
+    console = Console()
+    with console.status("compiling and timing kernels ..."):
+        rows = run_bench(quick=quick)
+    table = Table(title="kernel throughput on this machine")
+    for column in rows[0]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()))
+    console.print(table)
+    return 0
+
+
+def _open(args) -> int:
+    from tui_lab import scenario as scenario_module
+
+    loaded = _load(args.scenario, args.set, None) if args.scenario else None
+    for folder in args.scenarios:
+        scenario_module.load_folder(folder)  # validate now: a bad file is exit 2, not a crash
+    try:
+        from tui_lab.app import run_app
+    except ImportError:  # the screen has not landed: run the scenario headless instead
+        from tui_lab import runner
+
+        result = runner.run(loaded or scenario_module.resolve("char-textgen"))
+        from rich.console import Console
+
+        Console().print(runner.metrics_table(result.summary))
+        return result.exit_code
+    run_app(loaded, tuple(args.scenarios))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""The Lab protocol that the screen and the headless runner talk to.
+
+A lab owns a model, its optimizer and its data. It can be *stepped* (one time
+step of one input sequence at a time, forward and back through a history of
+Frames) and *trained* (n optimizer updates). Subclasses fill in the hooks at
+the bottom; everything here is shared.
+
+Determinism: the data for training update k is a pure function of (seed, k),
+so a run resumed from a checkpoint ends with the same weights as one that was
+never interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from tui_lab.files import atomic_save_npz
+from tui_lab.frames import Frame
+
+Progress = Callable[[int, dict], None]
+
+
+class Diverged(RuntimeError):
+    """Training produced a NaN or Inf loss or gradient."""
+
+    def __init__(self, step: int, loss: float):
+        super().__init__(f"training diverged at update {step}: loss = {loss}")
+        self.step = step
+        self.loss = loss
+
+
+class Lab:
+    """Base class. Subclasses set `kind` and implement the hooks below."""
+
+    kind = "base"
+
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self.train_step = 0
+        self.loss_history: list[float] = []
+        self._frames: list[Frame] = []
+        self._cursor = -1
+        self._stale = False
+
+    # ---- stepping -------------------------------------------------------
+    def frame(self) -> Frame:
+        if self._stale:
+            self._replay()
+        if self._cursor < 0:
+            return self.initial_frame()
+        return self._frames[self._cursor]
+
+    def step(self) -> Frame:
+        """One time step forward: replayed from history, or computed anew."""
+        if self._stale:
+            self._replay()
+        if self._cursor + 1 < len(self._frames):
+            self._cursor += 1
+        elif len(self._frames) < self.sequence_length():
+            self._frames.append(self.compute_step(len(self._frames)))
+            self._cursor += 1
+        return self.frame()
+
+    def back(self) -> Frame:
+        """One time step back, from history (t = -1 is the state before the first step)."""
+        if self._stale:
+            self._replay()
+        self._cursor = max(-1, self._cursor - 1)
+        return self.frame()
+
+    def first(self) -> Frame:
+        self._cursor = -1
+        return self.frame()
+
+    def last(self) -> Frame:
+        while self._cursor + 1 < self.sequence_length():
+            before = self._cursor
+            self.step()
+            if self._cursor == before:
+                break
+        return self.frame()
+
+    def reset(self, new_input=None) -> Frame:
+        """Start the current sequence over, or a new one (a text, or None for a fresh sample)."""
+        self.start_sequence(new_input)
+        self._frames = []
+        self._cursor = -1
+        self._stale = False
+        return self.frame()
+
+    @property
+    def t(self) -> int:
+        return self._cursor
+
+    def _replay(self) -> None:
+        """Weights changed (training): recompute the history up to the current step."""
+        target = self._cursor
+        self._stale = False
+        self.start_sequence(None, keep_input=True)
+        self._frames = []
+        self._cursor = -1
+        for index in range(target + 1):
+            self._frames.append(self.compute_step(index))
+            self._cursor = index
+
+    # ---- training -------------------------------------------------------
+    def train(
+        self,
+        n: int,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        report_every_s: float = 0.1,
+    ) -> dict:
+        """n optimizer updates. progress(i, metrics) at most every report_every_s seconds.
+
+        Returns the metrics of the last update. Raises Diverged on NaN/Inf, leaving
+        the weights of the diverged update in place (the runner keeps a good copy).
+        """
+        last_report = time.perf_counter()
+        metrics: dict = {}
+        start_losses = len(self.loss_history)
+        done = 0
+        for index in range(n):
+            if should_stop is not None and should_stop():
+                break
+            loss = float(self.train_one())
+            self.train_step += 1
+            self.loss_history.append(loss)
+            done = index + 1
+            if not math.isfinite(loss):
+                self._stale = True
+                raise Diverged(self.train_step, loss)
+            now = time.perf_counter()
+            if progress is not None and (now - last_report >= report_every_s or index == n - 1):
+                recent = self.loss_history[start_losses:]
+                metrics = {"loss": float(np.mean(recent[-50:])), "train_step": self.train_step}
+                progress(done, metrics)
+                last_report = now
+        if done:
+            self._stale = True
+            recent = self.loss_history[start_losses:]
+            metrics = {"loss": float(np.mean(recent[-50:])), "train_step": self.train_step}
+        return metrics
+
+    # ---- live settings ----------------------------------------------------
+    def set_value(self, dotted: str, value) -> bool:
+        """Change one scenario value (validated). True if applied live; False if the
+        value changes the model's shape and the caller must build a new lab."""
+        new = self.scenario.with_value(dotted, value)
+        if not self.scenario.field(dotted).live:
+            return False
+        self.scenario = new
+        self.on_live_change(dotted)
+        return True
+
+    def on_live_change(self, dotted: str) -> None:
+        """A live value changed (already in self.scenario): update derived state."""
+
+    # ---- checkpoints --------------------------------------------------------
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        # Copies: a snapshot must not change as training goes on.
+        arrays = {f"param/{k}": np.array(v) for k, v in self.parameters().items()}
+        arrays.update({f"optim/{k}": np.array(v) for k, v in self.optimizer_state().items()})
+        arrays.update({f"extra/{k}": np.array(v) for k, v in self.extra_state().items()})
+        arrays["loss_history"] = np.asarray(self.loss_history, dtype=np.float64)
+        meta = {
+            "kind": self.kind,
+            "train_step": self.train_step,
+            "scenario_toml": self.scenario.to_toml(),
+            "scenario_source": self.scenario.source,
+        }
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+        return arrays
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        params = self.parameters()
+        for key, value in arrays.items():
+            if key.startswith("param/"):
+                name = key[len("param/") :]
+                if name not in params or params[name].shape != value.shape:
+                    raise ValueError(f"checkpoint parameter {name!r} does not fit this model")
+                params[name][...] = value
+        self.load_optimizer_state(
+            {k[len("optim/") :]: v for k, v in arrays.items() if k.startswith("optim/")}
+        )
+        self.load_extra_state(
+            {k[len("extra/") :]: v for k, v in arrays.items() if k.startswith("extra/")}
+        )
+        meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
+        self.train_step = int(meta["train_step"])
+        self.loss_history = [float(x) for x in arrays["loss_history"]]
+        self._stale = True
+
+    def save(self, path: str | Path) -> None:
+        """Write a checkpoint atomically: weights, optimizer state, step, scenario."""
+        atomic_save_npz(path, self.state_arrays())
+
+    @staticmethod
+    def read_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """A checkpoint -> the lab it came from (its scenario is stored inside)."""
+        from tui_lab import scenario as scenario_module
+        from tui_lab.labs import build_lab
+
+        arrays = cls.read_checkpoint(path)
+        meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
+        scenario = scenario_module.parse(
+            meta["scenario_toml"], meta.get("scenario_source", str(path))
+        )
+        lab = build_lab(scenario)
+        lab.load_state_arrays(arrays)
+        return lab
+
+    # ---- hooks for subclasses ------------------------------------------------
+    def parameters(self) -> dict[str, np.ndarray]:
+        """name -> the live parameter array (updated in place by training)."""
+        raise NotImplementedError
+
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
+        pass
+
+    def extra_state(self) -> dict[str, np.ndarray]:
+        """Anything else a resumed run needs (counters, RNG states) as arrays."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, np.ndarray]) -> None:
+        pass
+
+    def total_train_steps(self) -> int:
+        """How many updates a full headless run makes (from the scenario)."""
+        raise NotImplementedError
+
+    def train_one(self) -> float:
+        """One optimizer update on the data for update self.train_step; returns its loss."""
+        raise NotImplementedError
+
+    def evaluate(self) -> dict:
+        """Metrics for summary.json (floats, ints, strings, or small dicts/lists of them)."""
+        return {}
+
+    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
+        """Prepare stepping over an input: new_input (kind-specific), the current one
+        (keep_input), or a fresh sample (None)."""
+        raise NotImplementedError
+
+    def sequence_length(self) -> int:
+        """Time steps in the current input."""
+        raise NotImplementedError
+
+    def compute_step(self, t: int) -> Frame:
+        """Advance the model by step t (0-based, called in order) and return its Frame."""
+        raise NotImplementedError
+
+    def initial_frame(self) -> Frame:
+        """The Frame before the first step (t = -1)."""
+        raise NotImplementedError
+
+    def write_artifacts(self, out_dir: Path) -> list[str]:
+        """Write kind-specific outputs (generated.txt, vectors.txt, ...) atomically."""
+        return []
+
+    def warmup_tasks(self) -> list[tuple[str, Callable[[], object]]]:
+        """(label, call) pairs that JIT-compile this lab's kernels on tiny inputs,
+        so the screen can show compile progress on the first start."""
+        return []

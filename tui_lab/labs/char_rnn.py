@@ -1,0 +1,477 @@
+"""Char-RNN: a recurrent net reads characters and predicts the next one.
+
+The notes' text generator: windows of `seq_length` characters, each one-hot
+encoded, a recurrent layer (RNN, LSTM or GRU), a linear head with softmax over
+the character vocabulary, cross-entropy, Adam. Two training targets:
+
+- "last": the character after the window (the notes' many-to-one example);
+  stepping and generation then read a sliding window from a zero state, as
+  the model was trained.
+- "all": the next character at every position (many-to-many); stepping and
+  generation carry the state along the text.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from kernels import losses, optim
+from tui_lab.files import atomic_write_text
+from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text, TopK
+from tui_lab.labs.base import Lab
+from tui_lab.models import GATE_NAMES, Linear, Recurrent, prefixed
+from tui_lab.scenario import Field, ScenarioError
+
+SCHEMA = {
+    "data": {
+        "text": Field("str", "", doc="the training text (or use data.path)"),
+        "path": Field("path", "", doc="a UTF-8 text file to train on instead of data.text"),
+        "seq_length": Field("int", 3, min=1, max=1000, doc="characters per training window"),
+        "target": Field(
+            "str", "last", choices=("last", "all"), doc="predict after the window, or at every step"
+        ),
+    },
+    "model": {
+        "cell": Field("str", "rnn", choices=("rnn", "lstm", "gru")),
+        "hidden": Field("int", 50, min=1, max=2048),
+        "num_layers": Field("int", 1, min=1, max=4),
+        "nonlinearity": Field("str", "tanh", choices=("tanh", "relu"), doc="RNN cell only"),
+    },
+    "train": {
+        "optimizer": Field("str", "adam", choices=("adam", "sgd", "rmsprop")),
+        "lr": Field("float", 0.001, min=1e-7, max=10.0, live=True),
+        "momentum": Field("float", 0.0, min=0.0, max=0.999, live=True, doc="SGD only"),
+        "epochs": Field("int", 100, min=1, max=100_000),
+        "batch_size": Field("int", 32, min=1, max=65536),
+        "clip": Field("float", 0.0, min=0.0, max=1e6, live=True, doc="global-norm clip; 0 = off"),
+    },
+    "generate": {
+        "start": Field("str", "", doc="the seed text for generation and for stepping"),
+        "length": Field("int", 50, min=0, max=100_000),
+        "greedy": Field("bool", True, live=True, doc="argmax; false samples with temperature"),
+        "temperature": Field("float", 1.0, min=0.01, max=100.0, live=True),
+    },
+}
+
+MAX_UPDATES = 50_000_000
+MAX_PARAMETERS = 200_000_000
+
+
+def _read_text(scenario) -> str:
+    data = scenario.section("data")
+    if data["path"]:
+        path = Path(data["path"])
+        if not path.is_absolute() and scenario.path is not None:
+            path = scenario.path.parent / path
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ScenarioError(f"{scenario.source}: data.path: no such file {path}") from None
+        except UnicodeDecodeError:
+            raise ScenarioError(f"{scenario.source}: data.path: {path} is not UTF-8 text") from None
+    return data["text"]
+
+
+def check_scenario(scenario) -> None:
+    text = _read_text(scenario)
+    seq_length = scenario.get("data.seq_length")
+    if not text:
+        raise ScenarioError(f"{scenario.source}: data.text is empty: expected a training text")
+    if len(text) <= seq_length:
+        raise ScenarioError(
+            f"{scenario.source}: data.seq_length = {seq_length} needs a text longer than that "
+            f"(the text has {len(text)} characters)"
+        )
+    unknown = sorted(set(scenario.get("generate.start")) - set(text))
+    if unknown:
+        raise ScenarioError(
+            f"{scenario.source}: generate.start has characters not in the text: {unknown}"
+        )
+    windows = len(text) - seq_length
+    updates = scenario.get("train.epochs") * math.ceil(windows / scenario.get("train.batch_size"))
+    if updates > MAX_UPDATES:
+        raise ScenarioError(
+            f"{scenario.source}: train.epochs: {updates:,} updates would run for days; "
+            f"at most {MAX_UPDATES:,} (epochs x batches per epoch)"
+        )
+    hidden, layers = scenario.get("model.hidden"), scenario.get("model.num_layers")
+    size = 4 * hidden * (len(set(text)) + hidden * (layers + 1))
+    if size > MAX_PARAMETERS:
+        raise ScenarioError(
+            f"{scenario.source}: model.hidden = {hidden} with {layers} layers needs ~{size:,} "
+            f"parameters; at most {MAX_PARAMETERS:,}"
+        )
+
+
+class CharRNNLab(Lab):
+    kind = "char_rnn"
+
+    def __init__(self, scenario):
+        super().__init__(scenario)
+        self.text = _read_text(scenario)
+        self.chars = sorted(set(self.text))
+        self.index = {char: i for i, char in enumerate(self.chars)}
+        data, model = scenario.section("data"), scenario.section("model")
+        self.seq_length = data["seq_length"]
+        self.target = data["target"]
+        encoded = np.array([self.index[char] for char in self.text], dtype=np.int64)
+        count = len(encoded) - self.seq_length
+        offsets = np.arange(count)[:, None] + np.arange(self.seq_length + 1)[None, :]
+        windows = encoded[offsets]  # [N, L+1]: the window and the characters after it
+        self.inputs, self.targets = windows[:, :-1], windows[:, 1:]
+        rng = np.random.default_rng(scenario.seed)
+        vocab = len(self.chars)
+        self.rnn = Recurrent(
+            model["cell"],
+            vocab,
+            model["hidden"],
+            model["num_layers"],
+            nonlinearity=model["nonlinearity"],
+            rng=rng,
+        )
+        self.head = Linear(model["hidden"], vocab, rng=rng)
+        self._params = {**self.rnn.parameters(), **prefixed("head", self.head.parameters())}
+        self.optimizer = self._make_optimizer()
+        self.generated = ""
+        self.start_sequence(None)
+
+    # ---- training ---------------------------------------------------------------
+    def _make_optimizer(self):
+        train = self.scenario.section("train")
+        if train["optimizer"] == "adam":
+            return optim.Adam(self._params, lr=train["lr"])
+        if train["optimizer"] == "sgd":
+            return optim.SGD(self._params, lr=train["lr"], momentum=train["momentum"])
+        return optim.RMSPropGraves(self._params, lr=train["lr"])
+
+    def on_live_change(self, dotted: str) -> None:
+        if dotted == "train.lr":
+            self.optimizer.lr = self.scenario.get("train.lr")
+        if dotted == "train.momentum" and hasattr(self.optimizer, "momentum"):
+            self.optimizer.momentum = self.scenario.get("train.momentum")
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return self._params
+
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, state) -> None:
+        if state:
+            self.optimizer.load_state_dict(state)
+
+    def batches_per_epoch(self) -> int:
+        return math.ceil(len(self.inputs) / self.scenario.get("train.batch_size"))
+
+    def total_train_steps(self) -> int:
+        return self.scenario.get("train.epochs") * self.batches_per_epoch()
+
+    def batch_indices(self, update: int) -> np.ndarray:
+        """The windows of update k: a pure function of (seed, k), so resume is exact."""
+        per_epoch = self.batches_per_epoch()
+        epoch, position = divmod(update, per_epoch)
+        order = np.random.default_rng([self.scenario.seed, epoch]).permutation(len(self.inputs))
+        size = self.scenario.get("train.batch_size")
+        return order[position * size : (position + 1) * size]
+
+    def one_hot(self, codes: np.ndarray) -> np.ndarray:
+        """codes: [T, B] ints -> [T, B, V] float32."""
+        return np.eye(len(self.chars), dtype=np.float32)[codes]
+
+    def loss_and_grads(self, batch: np.ndarray):
+        """Cross-entropy of a batch of window indices and its gradients by parameter name."""
+        x = self.one_hot(self.inputs[batch].T)  # [T, B, V]
+        targets = self.targets[batch].T  # [T, B]
+        out, _ = self.rnn.forward(x)
+        T, B, H = out.shape
+        d_out = np.zeros_like(out)
+        if self.target == "last":
+            logits = self.head.forward(out[-1])
+            loss, d_logits = losses.softmax_cross_entropy(logits, targets[-1])
+            head_grads = self.head.backward(d_logits)
+            d_out[-1] = head_grads["input"]
+        else:
+            logits = self.head.forward(out.reshape(T * B, H))
+            loss, d_logits = losses.softmax_cross_entropy(logits, targets.reshape(-1))
+            head_grads = self.head.backward(d_logits)
+            d_out[...] = head_grads["input"].reshape(T, B, H)
+        grads = self.rnn.backward(d_out)
+        grads = {name: grads[name] for name in self.rnn.parameters()}
+        grads["head.weight"], grads["head.bias"] = head_grads["weight"], head_grads["bias"]
+        return loss, grads
+
+    def train_one(self) -> float:
+        loss, grads = self.loss_and_grads(self.batch_indices(self.train_step))
+        clip = self.scenario.get("train.clip")
+        norm = optim.clip_global_norm(list(grads.values()), clip if clip > 0 else math.inf)
+        if not math.isfinite(norm):
+            return math.nan
+        self.optimizer.step(grads)
+        return loss
+
+    # ---- prediction -------------------------------------------------------------
+    def predict_windows(self, codes: np.ndarray) -> np.ndarray:
+        """codes: [N, L] windows -> probabilities [N, L, V] at every position."""
+        out, _ = self.rnn.forward(self.one_hot(codes.T))
+        T, B, H = out.shape
+        logits = self.head.forward(out.reshape(T * B, H)).reshape(T, B, -1)
+        return _softmax(logits.astype(np.float64)).transpose(1, 0, 2)
+
+    def evaluate(self) -> dict:
+        probs = self.predict_windows(self.inputs)
+        if self.target == "last":
+            probs, targets = probs[:, -1], self.targets[:, -1]
+        else:
+            probs, targets = probs.reshape(-1, probs.shape[-1]), self.targets.reshape(-1)
+        picked = probs[np.arange(len(targets)), targets]
+        self.generated = self.generate()
+        return {
+            "accuracy": float(np.mean(probs.argmax(axis=1) == targets)),
+            "loss": float(-np.mean(np.log(np.maximum(picked, 1e-12)))),
+            "generated": self.generated,
+            "vocab_size": len(self.chars),
+            "windows": len(self.inputs),
+        }
+
+    def next_distribution(self, text: str, state=None):
+        """p(next char | text) [V], and the recurrent state after reading it (stream mode)."""
+        codes = np.array([[self.index[char] for char in text]], dtype=np.int64)
+        if self.target == "last":
+            codes = codes[:, -self.seq_length :]
+            state = None
+        out, state = self.rnn.forward(self.one_hot(codes.T), state)
+        logits = self.head.forward(out[-1])
+        return _softmax(logits.astype(np.float64))[0], state
+
+    def generate(self, start: str | None = None, length: int | None = None) -> str:
+        """Greedy (argmax) or temperature sampling, from generate.start."""
+        settings = self.scenario.section("generate")
+        text = settings["start"] if start is None else start
+        text = text or self.text[: self.seq_length]
+        length = settings["length"] if length is None else length
+        rng = np.random.default_rng([self.scenario.seed, self.train_step, 7])
+        probs, state = self.next_distribution(text)
+        for _ in range(length):
+            if settings["greedy"]:
+                code = int(np.argmax(probs))
+            else:
+                logits = np.log(np.maximum(probs, 1e-12)) / settings["temperature"]
+                code = int(rng.choice(len(probs), p=_softmax(logits)))
+            text += self.chars[code]
+            if self.target == "last":
+                probs, state = self.next_distribution(text)
+            else:
+                probs, state = self.next_distribution(self.chars[code], state)
+        self.generated = text
+        self._stale = True
+        return text
+
+    def write_artifacts(self, out_dir: Path) -> list[str]:
+        atomic_write_text(out_dir / "generated.txt", (self.generated or self.generate()) + "\n")
+        return ["generated.txt"]
+
+    # ---- stepping ---------------------------------------------------------------
+    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
+        if new_input is not None:
+            unknown = sorted(set(new_input) - set(self.chars))
+            if unknown:
+                raise ValueError(f"characters not in this model's vocabulary: {unknown}")
+            if not new_input:
+                raise ValueError("the input text is empty")
+            self.step_text = new_input
+        elif not keep_input or not getattr(self, "step_text", ""):
+            start = self.scenario.get("generate.start")
+            self.step_text = start or self.text[: max(self.seq_length, 12)]
+        self._precompute()
+
+    def _precompute(self) -> None:
+        """Run the model over the stepping text once; frames index into the results.
+
+        Window mode: step t sees the window ending at t from a zero state. Stream mode:
+        the state is carried along the text."""
+        T, H, L = len(self.step_text), self.rnn.hidden_size, self.rnn.num_layers
+        gate_names = GATE_NAMES[self.rnn.cell]
+        self._states = np.zeros((T, L, 2 if self.rnn.cell == "lstm" else 1, H))
+        self._gates = np.zeros((T, L, max(len(gate_names), 1), H))
+        self._probs = np.zeros((T, len(self.chars)))
+        state = None
+        for t in range(T):
+            if self.target == "last":
+                window = self.step_text[max(0, t - self.seq_length + 1) : t + 1]
+                self._probs[t], _ = self.next_distribution(window)
+            else:
+                self._probs[t], state = self.next_distribution(self.step_text[t], state)
+            for layer, traces in enumerate(self.rnn.traces):
+                trace = traces[0]
+                self._states[t, layer, 0] = trace.out[-1, 0]
+                if self.rnn.cell == "lstm":
+                    self._states[t, layer, 1] = trace.c[-1, 0]
+                if gate_names:
+                    self._gates[t, layer] = trace.gates[-1, 0].reshape(len(gate_names), H)
+
+    def sequence_length(self) -> int:
+        return len(self.step_text)
+
+    def _traces(self) -> dict[str, np.ndarray]:
+        traces = {}
+        for layer in range(self.rnn.num_layers):
+            traces[f"h{layer}"] = self._states[:, layer, 0]
+            if self.rnn.cell == "lstm":
+                traces[f"c{layer}"] = self._states[:, layer, 1]
+            for g, name in enumerate(GATE_NAMES[self.rnn.cell]):
+                traces[f"{name}{layer}"] = self._gates[:, layer, g]
+        return traces
+
+    def _sequence_panel(self, t: int) -> Sequence:
+        nxt = tuple(self.step_text[1:]) + ("?",)
+        return Sequence("input", tuple(self.step_text), t, traces=self._traces(), targets=nxt)
+
+    def _common_panels(self) -> list:
+        history = np.asarray(self.loss_history[-2000:], dtype=np.float64)
+        panels = [Series("training loss", {"loss": history}, x_label="update")]
+        if self.generated:
+            panels.append(Text("generated", self.generated))
+        return panels
+
+    def _title(self) -> str:
+        model = self.scenario.section("model")
+        return f"{self.scenario.name} - {model['cell'].upper()} {model['hidden']}"
+
+    def initial_frame(self) -> Frame:
+        panels = [self._sequence_panel(-1), *self._common_panels()]
+        loss = self.loss_history[-1] if self.loss_history else None
+        return Frame(
+            self._title(),
+            -1,
+            len(self.step_text),
+            panels,
+            train_step=self.train_step,
+            loss=loss,
+            status="press -> to read the first character",
+        )
+
+    def compute_step(self, t: int) -> Frame:
+        char = self.step_text[t]
+        units = tuple(str(i) for i in range(self.rnn.hidden_size))
+        x_t = np.zeros(len(self.chars))
+        x_t[self.index[char]] = 1.0
+        labels = tuple(_show(c) for c in self.chars)
+        panels: list = [self._sequence_panel(t)]
+        panels.append(
+            Matrix(
+                "x_t",
+                x_t,
+                "unit",
+                ("x",),
+                labels,
+                caption=f"one-hot of {_show(char)!r}",
+                group="input",
+            )
+        )
+        gate_names = GATE_NAMES[self.rnn.cell]
+        for layer in range(self.rnn.num_layers):
+            rows, traces, values = ["h"], [f"h{layer}"], [self._states[t, layer, 0]]
+            if self.rnn.cell == "lstm":
+                rows, traces = ["c", "h"], [f"c{layer}", f"h{layer}"]
+                values = [self._states[t, layer, 1], self._states[t, layer, 0]]
+            suffix = f" (layer {layer})" if self.rnn.num_layers > 1 else ""
+            panels.append(
+                Matrix(
+                    f"h_t{suffix}",
+                    np.array(values),
+                    "diverging",
+                    tuple(rows),
+                    units,
+                    units="hidden",
+                    row_traces=tuple(traces),
+                    caption="hidden state after this step",
+                )
+            )
+            if gate_names:
+                panels.append(
+                    Matrix(
+                        f"gates{suffix}",
+                        self._gates[t, layer],
+                        "unit",
+                        gate_names,
+                        units,
+                        units="hidden",
+                        row_traces=tuple(f"{name}{layer}" for name in gate_names),
+                        caption="gate activations (0..1; g and n are -1..1)",
+                    )
+                )
+        probs = self._probs[t]
+        order = np.argsort(-probs)[:5]
+        actual = self.step_text[t + 1] if t + 1 < len(self.step_text) else None
+        panels.append(
+            TopK(
+                "next character",
+                tuple((_show(self.chars[i]), probs[i]) for i in order),
+                target=_show(actual) if actual is not None else None,
+            )
+        )
+        panels.append(
+            Matrix(
+                "p(next)",
+                probs,
+                "unit",
+                ("p",),
+                labels,
+                group="output",
+                caption="softmax over the vocabulary",
+            )
+        )
+        scalars = {"char": _show(char), "cell": self.rnn.cell, "hidden": self.rnn.hidden_size}
+        if actual is not None:
+            scalars["-log p(actual next)"] = round(
+                float(-np.log(max(probs[self.index[actual]], 1e-12))), 4
+            )
+        panels.append(Scalars("this step", scalars))
+        weight = self.rnn.params["weight_hh_l0"]
+        panels.append(
+            Matrix(
+                "weight_hh_l0",
+                weight,
+                "diverging",
+                None,
+                None,
+                group="weights",
+                caption=f"recurrent weights [{weight.shape[0]} x {weight.shape[1]}]",
+            )
+        )
+        panels.extend(self._common_panels())
+        loss = self.loss_history[-1] if self.loss_history else None
+        return Frame(
+            self._title(), t, len(self.step_text), panels, train_step=self.train_step, loss=loss
+        )
+
+    def warmup_tasks(self):
+        def tiny(cell):
+            def run():
+                model = Recurrent(cell, 3, 2, dtype=np.float32)
+                model.forward(np.zeros((2, 1, 3), np.float32))
+                model.backward(np.ones((2, 1, 2), np.float32))
+
+            return run
+
+        cell = self.rnn.cell
+        return [
+            (f"{cell} forward + backward", tiny(cell)),
+            ("optimizer and loss", lambda: self.loss_and_grads(np.arange(1))),
+        ]
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def _show(char: str) -> str:
+    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(char, char)
+
+
+LAB = CharRNNLab
