@@ -144,3 +144,11 @@ def test_every_bundled_scenario_is_valid():
     for path in scenario.bundled_paths():
         loaded = scenario.load(path)
         assert loaded.description.strip(), f"{path.name} has no description"
+
+
+def test_overrides_run_the_kinds_cross_field_checks(tmp_path):
+    loaded = scenario.load(write(tmp_path, GOOD))
+    with pytest.raises(ScenarioError, match="data.seq_length = 20 needs a text longer than that"):
+        loaded.with_overrides(["data.seq_length=20"])
+    with pytest.raises(ScenarioError, match="data.seq_length = 20 needs a text longer than that"):
+        loaded.with_value("data.seq_length", 20)

@@ -130,15 +130,19 @@ class Scenario:
             section, key = _split_key(dotted, "--set")
             raw.setdefault(section, {})[key] = value
         where = f"{self.source} (with --set)"
-        scenario = validate(raw, self.schema, where)
-        return Scenario(scenario, self.schema, self.source, self.path, self.overrides + assignments)
+        values = validate(raw, self.schema, where)
+        scenario = Scenario(values, self.schema, self.source, self.path, self.overrides + assignments)
+        _check_cross_field(scenario)
+        return scenario
 
     def with_value(self, dotted: str, value: Any) -> Scenario:
         raw = {section: dict(values) for section, values in self.values.items()}
         section, key = _split_key(dotted, self.source)
         raw.setdefault(section, {})[key] = value
         values = validate(raw, self.schema, f"{self.source} ({dotted})")
-        return Scenario(values, self.schema, self.source, self.path, self.overrides)
+        scenario = Scenario(values, self.schema, self.source, self.path, self.overrides)
+        _check_cross_field(scenario)
+        return scenario
 
     def to_toml(self) -> str:
         """The scenario as currently set, every key written, seed included."""

@@ -14,6 +14,7 @@ the character vocabulary, cross-entropy, Adam. Two training targets:
 from __future__ import annotations
 
 import math
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,12 @@ from tui_lab.scenario import Field, ScenarioError
 SCHEMA = {
     "data": {
         "text": Field("str", "", doc="the training text (or use data.path)"),
-        "path": Field("path", "", doc="a UTF-8 text file to train on instead of data.text"),
+        "path": Field("path", "", doc="a UTF-8 text file instead of data.text (bundled:NAME ships with tui-lab)"),
         "seq_length": Field("int", 3, min=1, max=1000, doc="characters per training window"),
+        "stride": Field("int", 1, min=1, max=1000, doc="characters between window starts"),
+        "holdout": Field(
+            "float", 0.0, min=0.0, max=0.5, doc="fraction at the end of the text kept for evaluation"
+        ),
         "target": Field(
             "str", "last", choices=("last", "all"), doc="predict after the window, or at every step"
         ),
@@ -56,6 +61,7 @@ SCHEMA = {
     },
 }
 
+BUNDLED = "bundled:"  # data.path = "bundled:NAME" is a text shipped in tui_lab/data/
 MAX_UPDATES = 50_000_000
 MAX_PARAMETERS = 200_000_000
 
@@ -64,7 +70,9 @@ def _read_text(scenario) -> str:
     data = scenario.section("data")
     if data["path"]:
         path = Path(data["path"])
-        if not path.is_absolute() and scenario.path is not None:
+        if data["path"].startswith(BUNDLED):
+            path = Path(str(resources.files("tui_lab") / "data" / data["path"][len(BUNDLED) :]))
+        elif not path.is_absolute() and scenario.path is not None:
             path = scenario.path.parent / path
         try:
             return path.read_text(encoding="utf-8")
@@ -90,7 +98,13 @@ def check_scenario(scenario) -> None:
         raise ScenarioError(
             f"{scenario.source}: generate.start has characters not in the text: {unknown}"
         )
-    windows = len(text) - seq_length
+    train_chars = len(text) - int(len(text) * scenario.get("data.holdout"))
+    if train_chars <= seq_length:
+        raise ScenarioError(
+            f"{scenario.source}: data.holdout leaves {train_chars} characters to train on; "
+            f"data.seq_length = {seq_length} needs more"
+        )
+    windows = (train_chars - seq_length - 1) // scenario.get("data.stride") + 1
     updates = scenario.get("train.epochs") * math.ceil(windows / scenario.get("train.batch_size"))
     if updates > MAX_UPDATES:
         raise ScenarioError(
@@ -118,10 +132,14 @@ class CharRNNLab(Lab):
         self.seq_length = data["seq_length"]
         self.target = data["target"]
         encoded = np.array([self.index[char] for char in self.text], dtype=np.int64)
-        count = len(encoded) - self.seq_length
-        offsets = np.arange(count)[:, None] + np.arange(self.seq_length + 1)[None, :]
-        windows = encoded[offsets]  # [N, L+1]: the window and the characters after it
-        self.inputs, self.targets = windows[:, :-1], windows[:, 1:]
+        cut = len(encoded) - int(len(encoded) * data["holdout"])
+        self.inputs, self.targets = _windows(encoded[:cut], self.seq_length, data["stride"])
+        # Held-out windows start after the training text, so none of their targets was seen.
+        self.holdout_inputs, self.holdout_targets = _windows(
+            encoded[max(cut - self.seq_length, 0) :], self.seq_length, self.seq_length
+        )
+        if cut == len(encoded):
+            self.holdout_inputs = self.holdout_inputs[:0]
         rng = np.random.default_rng(scenario.seed)
         vocab = len(self.chars)
         self.rnn = Recurrent(
@@ -220,21 +238,29 @@ class CharRNNLab(Lab):
         logits = self.head.forward(out.reshape(T * B, H)).reshape(T, B, -1)
         return _softmax(logits.astype(np.float64)).transpose(1, 0, 2)
 
-    def evaluate(self) -> dict:
-        probs = self.predict_windows(self.inputs)
+    def score(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
+        """(accuracy, mean cross-entropy in nats) of the trained target positions."""
+        probs = self.predict_windows(inputs)
         if self.target == "last":
-            probs, targets = probs[:, -1], self.targets[:, -1]
+            probs, targets = probs[:, -1], targets[:, -1]
         else:
-            probs, targets = probs.reshape(-1, probs.shape[-1]), self.targets.reshape(-1)
+            probs, targets = probs.reshape(-1, probs.shape[-1]), targets.reshape(-1)
         picked = probs[np.arange(len(targets)), targets]
+        accuracy = float(np.mean(probs.argmax(axis=1) == targets))
+        return accuracy, float(-np.mean(np.log(np.maximum(picked, 1e-12))))
+
+    def evaluate(self) -> dict:
+        accuracy, loss = self.score(self.inputs, self.targets)
+        metrics = {"accuracy": accuracy, "loss": loss}
+        if len(self.holdout_inputs):
+            metrics["holdout_accuracy"], metrics["holdout_loss"] = self.score(
+                self.holdout_inputs, self.holdout_targets
+            )
         self.generated = self.generate()
-        return {
-            "accuracy": float(np.mean(probs.argmax(axis=1) == targets)),
-            "loss": float(-np.mean(np.log(np.maximum(picked, 1e-12)))),
-            "generated": self.generated,
-            "vocab_size": len(self.chars),
-            "windows": len(self.inputs),
-        }
+        metrics.update(
+            generated=self.generated, vocab_size=len(self.chars), windows=len(self.inputs)
+        )
+        return metrics
 
     def next_distribution(self, text: str, state=None):
         """p(next char | text) [V], and the recurrent state after reading it (stream mode)."""
@@ -462,6 +488,13 @@ class CharRNNLab(Lab):
             (f"{cell} forward + backward", tiny(cell)),
             ("optimizer and loss", lambda: self.loss_and_grads(np.arange(1))),
         ]
+
+
+def _windows(encoded: np.ndarray, length: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """encoded: [N] -> (inputs [W, length], targets [W, length]): targets are inputs shifted by one."""
+    starts = np.arange(0, max(len(encoded) - length, 0), stride)
+    windows = encoded[starts[:, None] + np.arange(length + 1)[None, :]]
+    return windows[:, :-1], windows[:, 1:]
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
