@@ -1,4 +1,23 @@
 """Numerics only: Numba kernels and thin numpy-level wrappers.
 
 This package imports numpy, numba and scipy, never tui_lab, Textual or Rich.
+
+Recurrent cells (PyTorch's equations, weights and gate order; x [T, B, I], h0/c0 [B, H]):
+
+    rnn.forward(x, h0, params, nonlinearity="tanh") -> RNNTrace(.out, .h_n, ...)
+    lstm.forward(x, h0, c0, params) -> LSTMTrace(.out, .c, .gates (i, f, g, o), .h_n, .c_n)
+    gru.forward(x, h0, params) -> GRUTrace(.out, .gates (r, z, n), .hn = W_hn h + b_hn, .h_n)
+    <cell>.backward(trace, d_out, d_h_n=None[, d_c_n=None]) -> dict of gradients: "input",
+        "h0" (lstm: "c0"), "weight_ih", "weight_hh", "bias_ih", "bias_hh", and "d_h" [T, B, H]
+        (the total dL/dh_t at every step, for per-step gradient panels)
+    <cell>.step(...)         one checked step for interactive use, returns the gates too
+    <cell>.step_arrays(...)  the same step on preallocated arrays, no checks (lowest latency)
+
+optim: sgd_update, adam_update, rmsprop_graves_update, clip_global_norm, clip_elementwise and
+the SGD / Adam / RMSPropGraves classes. losses: softmax_cross_entropy, sigmoid_bce_with_logits,
+mse, mae, each returning (mean loss, gradient). _common: shared checks and the vectorisable
+exp/sigmoid/tanh the cell loops use.
+
+Numba's on-disk cache (cache=True) does not notice edits to a helper in another module: after
+changing kernels/_common.py, delete kernels/__pycache__/*.nbi and *.nbc.
 """

@@ -183,3 +183,77 @@ def grad_or_zeros(g, shape, dtype, name) -> np.ndarray:
     if g.shape != tuple(shape):
         raise ValueError(f"{name} has shape {g.shape}, expected {tuple(shape)}")
     return g
+
+
+@njit(cache=True, error_model="numpy")
+def sum_rows(a, out):
+    """out[k] = sum_r a[r, k] for a [R, K] (the bias gradient: summed over time and batch)."""
+    for k in range(out.shape[0]):
+        out[k] = 0.0
+    for r in range(a.shape[0]):
+        row = a[r]
+        for k in range(out.shape[0]):
+            out[k] += row[k]
+
+
+@njit(cache=True, error_model="numpy")
+def add_into(a, b):
+    """a += b for two [B, H] arrays (explicit loop: no temporary)."""
+    for r in range(a.shape[0]):
+        ar = a[r]
+        br = b[r]
+        for k in range(ar.shape[0]):
+            ar[k] += br[k]
+
+
+# OpenBLAS runs a GEMM on one thread when m * n * k is at most this (its SMP_THRESHOLD_MIN times
+# GEMM_MULTITHREAD_THRESHOLD); above it, every call wakes the BLAS threads and waits for them.
+BLAS_SINGLE_THREAD_MNK = 65536 * 4
+
+
+@njit(cache=True)
+def dot_rows(a, b, out):
+    """out = a @ b for a [R, K] (C order), b [K, N] (C or F order); out [R, N] C-contiguous.
+
+    The recurrent kernels' products are mostly just over OpenBLAS's threading threshold: each
+    call then pays a hand-off to the second BLAS thread, and when the cores are busy (other
+    processes, the UI thread) that hand-off stalls for milliseconds (measured under load: a
+    3M multiply-add product took 8 ms instead of 60 us). Such products are split into row
+    blocks that each stay single-threaded, as long as a block keeps >= 4 rows (each
+    block re-reads b, which stays in cache at these sizes). Bigger products, where two
+    threads pay off, go to BLAS whole.
+    """
+    R = a.shape[0]
+    per_row = a.shape[1] * b.shape[1]
+    if R * per_row <= BLAS_SINGLE_THREAD_MNK or 4 * per_row > BLAS_SINGLE_THREAD_MNK:
+        np.dot(a, b, out)
+        return
+    rows = BLAS_SINGLE_THREAD_MNK // per_row
+    for r0 in range(0, R, rows):
+        r1 = min(R, r0 + rows)
+        np.dot(a[r0:r1], b, out[r0:r1])
+
+
+@njit(cache=True)
+def dot_tn(a, b, out, accumulate):
+    """out (+)= a^T @ b for a [K, M], b [K, N] (both C order); out [M, N] C-contiguous.
+
+    The weight gradients (dW = dA^T X summed over every time step and batch row). Split
+    along K like dot_rows splits rows, so each BLAS call stays single-threaded; the blocks
+    are summed. accumulate=True adds to out instead of overwriting it.
+    """
+    K = a.shape[0]
+    per_k = a.shape[1] * b.shape[1]
+    # a block sums M*N values for block*M*N multiply-adds: >= 16 rows keeps that cheap
+    if K * per_k <= BLAS_SINGLE_THREAD_MNK or 16 * per_k > BLAS_SINGLE_THREAD_MNK:
+        step = K
+    else:
+        step = BLAS_SINGLE_THREAD_MNK // per_k
+    tmp = np.empty_like(out)
+    for k0 in range(0, K, step):
+        k1 = min(K, k0 + step)
+        if k0 == 0 and not accumulate:
+            np.dot(a[k0:k1].T, b[k0:k1], out)
+        else:
+            np.dot(a[k0:k1].T, b[k0:k1], tmp)
+            add_into(out, tmp)

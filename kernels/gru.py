@@ -11,13 +11,24 @@ The trace keeps hn = W_hn h + b_hn [T, B, H] because the n gate's backward needs
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from kernels._common import as_c, check_sequence, grad_or_zeros, sigmoid, unpack_params
+from kernels._common import (
+    add_into,
+    as_c,
+    check_sequence,
+    dot_rows,
+    dot_tn,
+    grad_or_zeros,
+    one,
+    sigmoid,
+    sum_rows,
+    tanh,
+    unpack_params,
+)
 
 GATES = 3
 
@@ -39,33 +50,50 @@ class GRUTrace:
     h_n: np.ndarray
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hn):
     """Fill hs, hn [T, B, H] and gates [T, B, 3H] (post-activation r, z, n) in place."""
     T, B, I = x.shape
-    H = h0.shape[1]
-    G = 3 * H
-    np.dot(x.reshape(T * B, I), w_ih.T, gates.reshape(T * B, G))
+    G = w_hh.shape[0]
+    # gates holds the input projections first; each step overwrites its slice with activations.
+    dot_rows(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G))
     rec = np.empty((B, G), dtype=x.dtype)
-    w_hh_t = w_hh.T
+    # C-order W^T: OpenBLAS's small-M GEMM with a transposed operand measured 2-9x slower
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]
-        np.dot(h_prev, w_hh_t, rec)
-        g_t = gates[t]
-        for b in range(B):
-            for j in range(H):
-                r = sigmoid(g_t[b, j] + b_ih[j] + rec[b, j] + b_hh[j])
-                z = sigmoid(g_t[b, H + j] + b_ih[H + j] + rec[b, H + j] + b_hh[H + j])
-                rn = rec[b, 2 * H + j] + b_hh[2 * H + j]
-                n = math.tanh(g_t[b, 2 * H + j] + b_ih[2 * H + j] + r * rn)
-                g_t[b, j] = r
-                g_t[b, H + j] = z
-                g_t[b, 2 * H + j] = n
-                hn[t, b, j] = rn
-                hs[t, b, j] = (1.0 - z) * n + z * h_prev[b, j]
+        dot_rows(h_prev, w_hh_t, rec)
+        _fwd_step(gates[t], rec, b_ih, b_hh, h_prev, hn[t], hs[t])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, error_model="numpy")
+def _fwd_step(g_t, rec, b_ih, b_hh, h_prev, hn_out, h_out):
+    """Gate math of one step. g_t [B, 3H]: input projections in, activations (r, z, n) out;
+    rec [B, 3H] = h W_hh^T; h_prev, hn_out, h_out [B, H].
+
+    Not inlined and one slice per gate on purpose: both keep LLVM vectorising the loop (see
+    kernels/lstm.py, _fwd_step).
+    """
+    H = h_out.shape[1]
+    bir, biz, bin_ = b_ih[:H], b_ih[H : 2 * H], b_ih[2 * H :]
+    bhr, bhz, bhn = b_hh[:H], b_hh[H : 2 * H], b_hh[2 * H :]
+    for b in range(g_t.shape[0]):
+        g, r_, hp, hno, ho = g_t[b], rec[b], h_prev[b], hn_out[b], h_out[b]
+        gr, gz, gn = g[:H], g[H : 2 * H], g[2 * H :]
+        rr, rz, rn = r_[:H], r_[H : 2 * H], r_[2 * H :]
+        for j in range(H):
+            r = sigmoid(gr[j] + bir[j] + rr[j] + bhr[j])
+            z = sigmoid(gz[j] + biz[j] + rz[j] + bhz[j])
+            hn = rn[j] + bhn[j]
+            n = tanh(gn[j] + bin_[j] + r * hn)
+            gr[j] = r
+            gz[j] = z
+            gn[j] = n
+            hno[j] = hn
+            ho[j] = (one(z) - z) * n + z * hp[j]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def backward_arrays(
     x,
     h0,
@@ -92,69 +120,66 @@ def backward_arrays(
     """
     T, B, I = x.shape
     H = h0.shape[1]
-    G = 3 * H
+    G = w_hh.shape[0]
     direct = np.empty((B, H), dtype=x.dtype)
     for t in range(T - 1, -1, -1):
         h_prev = h0 if t == 0 else hs[t - 1]
-        g_t = gates[t]
-        pi = d_pre_i[t]
-        ph = d_pre_h[t]
-        for b in range(B):
-            for j in range(H):
-                dht = d_out[t, b, j] + dh[b, j]
-                d_h[t, b, j] = dht
-                r = g_t[b, j]
-                z = g_t[b, H + j]
-                n = g_t[b, 2 * H + j]
-                dan = dht * (1.0 - z) * (1.0 - n * n)
-                dar = dan * hn[t, b, j] * r * (1.0 - r)
-                daz = dht * (h_prev[b, j] - n) * z * (1.0 - z)
-                pi[b, j] = dar
-                pi[b, H + j] = daz
-                pi[b, 2 * H + j] = dan
-                ph[b, j] = dar
-                ph[b, H + j] = daz
-                ph[b, 2 * H + j] = dan * r
-                direct[b, j] = dht * z
-        np.dot(ph, w_hh, dh)
-        dh += direct
+        _bwd_step(gates[t], hn[t], h_prev, d_out[t], dh, d_h[t], d_pre_i[t], d_pre_h[t], direct)
+        dot_rows(d_pre_h[t], w_hh, dh)
+        add_into(dh, direct)
     pi2 = d_pre_i.reshape(T * B, G)
-    ph2 = d_pre_h.reshape(T * B, G)
-    np.dot(pi2, w_ih, dx.reshape(T * B, I))
-    np.dot(pi2.T, x.reshape(T * B, I), dw_ih)
-    np.dot(d_pre_h[0].T, h0, dw_hh)
+    dot_rows(pi2, w_ih, dx.reshape(T * B, I))
+    dot_tn(pi2, x.reshape(T * B, I), dw_ih, False)
+    dot_tn(d_pre_h[0], h0, dw_hh, False)
     if T > 1:
-        dw_hh += np.dot(d_pre_h[1:].reshape((T - 1) * B, G).T, hs[: T - 1].reshape((T - 1) * B, H))
-    for k in range(G):
-        db_ih[k] = 0.0
-        db_hh[k] = 0.0
-    for row in range(T * B):
-        for k in range(G):
-            db_ih[k] += pi2[row, k]
-            db_hh[k] += ph2[row, k]
+        dot_tn(
+            d_pre_h[1:].reshape((T - 1) * B, G), hs[: T - 1].reshape((T - 1) * B, H), dw_hh, True
+        )
+    sum_rows(pi2, db_ih)
+    sum_rows(d_pre_h.reshape(T * B, G), db_hh)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def _bwd_step(g_t, hn_t, h_prev, d_out_t, dh, d_h_t, pi_t, ph_t, direct):
+    """One step back. g_t [B, 3H] activations; hn_t, h_prev [B, H]; dh [B, H] the gradient
+    from step t+1; fills d_h_t = dL/dh_t, pi_t / ph_t [B, 3H] and direct = dL/dh_t * z (the
+    path to h_{t-1} that skips the weights)."""
+    H = hn_t.shape[1]
+    for b in range(g_t.shape[0]):
+        g, hnb, hp, do, dhb, dht_out = g_t[b], hn_t[b], h_prev[b], d_out_t[b], dh[b], d_h_t[b]
+        pi, ph, dr = pi_t[b], ph_t[b], direct[b]
+        gr, gz, gn = g[:H], g[H : 2 * H], g[2 * H :]
+        pir, piz, pin = pi[:H], pi[H : 2 * H], pi[2 * H :]
+        phr, phz, phn = ph[:H], ph[H : 2 * H], ph[2 * H :]
+        for j in range(H):
+            one_ = one(hnb[j])
+            dht = do[j] + dhb[j]
+            dht_out[j] = dht
+            r = gr[j]
+            z = gz[j]
+            n = gn[j]
+            dan = dht * (one_ - z) * (one_ - n * n)
+            dar = dan * hnb[j] * r * (one_ - r)
+            daz = dht * (hp[j] - n) * z * (one_ - z)
+            pir[j] = dar
+            piz[j] = daz
+            pin[j] = dan
+            phr[j] = dar
+            phz[j] = daz
+            phn[j] = dan * r
+            dr[j] = dht * z
+
+
+@njit(cache=True, error_model="numpy")
 def step_arrays(x_t, h, w_ih, w_hh, b_ih, b_hh, h_out, gates_out):
     """One step in place: x_t [B, I], h [B, H] -> h_out [B, H], gates_out [B, 3H] (r, z, n).
 
     The cheapest entry point (no checks): the interactive screen and the latency benchmark
     call this directly. All arrays C-contiguous and of one float dtype.
     """
-    B = x_t.shape[0]
-    H = h.shape[1]
     np.dot(x_t, w_ih.T, gates_out)
-    rec = np.dot(h, w_hh.T)
-    for b in range(B):
-        for j in range(H):
-            r = sigmoid(gates_out[b, j] + b_ih[j] + rec[b, j] + b_hh[j])
-            z = sigmoid(gates_out[b, H + j] + b_ih[H + j] + rec[b, H + j] + b_hh[H + j])
-            rn = rec[b, 2 * H + j] + b_hh[2 * H + j]
-            n = math.tanh(gates_out[b, 2 * H + j] + b_ih[2 * H + j] + r * rn)
-            gates_out[b, j] = r
-            gates_out[b, H + j] = z
-            gates_out[b, 2 * H + j] = n
-            h_out[b, j] = (1.0 - z) * n + z * h[b, j]
+    hn = np.empty_like(h)
+    _fwd_step(gates_out, np.dot(h, w_hh.T), b_ih, b_hh, h, hn, h_out)
 
 
 def forward(x, h0, params) -> GRUTrace:

@@ -8,9 +8,11 @@ PyTorch's equations (torch.nn.LSTM), gate order i, f, g, o in the stacked weight
 
 Shapes: x [T, B, I]; h0, c0 [B, H]; weight_ih [4H, I]; weight_hh [4H, H]; bias_* [4H].
 
-Speed plan: one GEMM for every input projection of the sequence (x[T*B, I] @ W_ih^T), one GEMM
-per step for h @ W_hh^T, the gate math fused in one loop around it. Backward stores the
-pre-activation gradients of all steps and finishes dW_ih, dW_hh and dx with one GEMM each.
+Speed plan (the same in rnn.py and gru.py): one GEMM for every input projection of the
+sequence (x[T*B, I] @ W_ih^T), one GEMM per step for h @ W_hh^T, the gate math fused in one
+vectorised loop around it (kernels/_common.py has the SIMD-friendly sigmoid/tanh). Backward
+stores the pre-activation gradients of all steps and finishes dW_ih, dW_hh and dx with one GEMM
+each. GEMMs go through dot_rows/dot_tn, which keep mid-sized products on one BLAS thread.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from numba import njit
 from kernels._common import (
     as_c,
     check_sequence,
+    dot_rows,
+    dot_tn,
     grad_or_zeros,
     one,
     sigmoid,
+    sum_rows,
     tanh,
     unpack_params,
 )
@@ -56,44 +61,47 @@ class LSTMTrace:
 def forward_arrays(x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates):
     """Fill hs, cs [T, B, H] and gates [T, B, 4H] (post-activation i, f, g, o) in place."""
     T, B, I = x.shape
-    H = h0.shape[1]
-    G = 4 * H
-    # gates holds the input projections (plus both biases) first, then is overwritten step by
-    # step with the activations.
-    pre = gates.reshape(T * B, G)
-    np.dot(x.reshape(T * B, I), w_ih.T, pre)
+    G = w_hh.shape[0]
+    # gates holds the input projections first; each step overwrites its slice with activations.
+    dot_rows(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G))
     bias = b_ih + b_hh
-    for row in range(T * B):
-        pre[row] += bias
     rec = np.empty((B, G), dtype=x.dtype)
-    w_hh_t = w_hh.T
+    # C-order W^T: OpenBLAS's small-M GEMM with a transposed operand measured 2-9x slower
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     for t in range(T):
-        if t == 0:
-            h_prev = h0
-            c_prev = c0
-        else:
-            h_prev = hs[t - 1]
-            c_prev = cs[t - 1]
-        np.dot(h_prev, w_hh_t, rec)
-        for b in range(B):
-            _gates_fwd(gates[t, b], rec[b], c_prev[b], cs[t, b], hs[t, b], H)
+        h_prev = h0 if t == 0 else hs[t - 1]
+        c_prev = c0 if t == 0 else cs[t - 1]
+        dot_rows(h_prev, w_hh_t, rec)
+        _fwd_step(gates[t], rec, bias, c_prev, cs[t], hs[t])
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _gates_fwd(g, rec, c_prev, c_out, h_out, H):
-    """One row: g [4H] pre-activations (input part) in, activations out; rec [4H] = W_hh h."""
-    for j in range(H):
-        i = sigmoid(g[j] + rec[j])
-        f = sigmoid(g[H + j] + rec[H + j])
-        gg = tanh(g[2 * H + j] + rec[2 * H + j])
-        o = sigmoid(g[3 * H + j] + rec[3 * H + j])
-        c = f * c_prev[j] + i * gg
-        g[j] = i
-        g[H + j] = f
-        g[2 * H + j] = gg
-        g[3 * H + j] = o
-        c_out[j] = c
-        h_out[j] = o * tanh(c)
+@njit(cache=True, error_model="numpy")
+def _fwd_step(g_t, rec, bias, c_prev, c_out, h_out):
+    """Gate math of one step. g_t [B, 4H]: input projections in, activations (i, f, g, o) out;
+    rec [B, 4H] = h W_hh^T; bias [4H] = b_ih + b_hh; c_prev, c_out, h_out [B, H].
+
+    A separate (not inlined) function on purpose: inlined into the time loop, LLVM stopped
+    vectorising it (measured 5x slower). Each gate is addressed through its own slice for the
+    same reason: with offsets into one array LLVM cannot prove loads and stores apart.
+    """
+    H = c_out.shape[1]
+    bi, bf, bg, bo = bias[:H], bias[H : 2 * H], bias[2 * H : 3 * H], bias[3 * H :]
+    for b in range(g_t.shape[0]):
+        g, r, cp, co, ho = g_t[b], rec[b], c_prev[b], c_out[b], h_out[b]
+        gi, gf, gg, go = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
+        ri, rf, rg, ro = r[:H], r[H : 2 * H], r[2 * H : 3 * H], r[3 * H :]
+        for j in range(H):
+            i = sigmoid(gi[j] + ri[j] + bi[j])
+            f = sigmoid(gf[j] + rf[j] + bf[j])
+            cand = tanh(gg[j] + rg[j] + bg[j])
+            o = sigmoid(go[j] + ro[j] + bo[j])
+            c = f * cp[j] + i * cand
+            gi[j] = i
+            gf[j] = f
+            gg[j] = cand
+            go[j] = o
+            co[j] = c
+            ho[j] = o * tanh(c)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -103,74 +111,63 @@ def backward_arrays(
     """Exact BPTT. dh, dc [B, H] enter as dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0.
 
     Fills d_h [T, B, H] (total dL/dh_t), d_pre [T, B, 4H] (dL/d pre-activations), dx [T, B, I],
-    dw_ih [4H, I], dw_hh [4H, H] and db [4H] (equal for bias_ih and bias_hh).
+    dw_ih [4H, I], dw_hh [4H, H] and db [4H] (equal for bias_ih and bias_hh). The weight and
+    input gradients are one GEMM each over all steps, after the recurrent sweep.
     """
     T, B, I = x.shape
     H = h0.shape[1]
-    G = 4 * H
+    G = w_hh.shape[0]
     for t in range(T - 1, -1, -1):
         c_prev = c0 if t == 0 else cs[t - 1]
-        for b in range(B):
-            _gates_bwd(
-                gates[t, b],
-                cs[t, b],
-                c_prev[b],
-                d_out[t, b],
-                dh[b],
-                dc[b],
-                d_h[t, b],
-                d_pre[t, b],
-                H,
-            )
-        np.dot(d_pre[t], w_hh, dh)
+        _bwd_step(gates[t], cs[t], c_prev, d_out[t], dh, dc, d_h[t], d_pre[t])
+        dot_rows(d_pre[t], w_hh, dh)
     d_pre2 = d_pre.reshape(T * B, G)
-    np.dot(d_pre2, w_ih, dx.reshape(T * B, I))
-    np.dot(d_pre2.T, x.reshape(T * B, I), dw_ih)
-    np.dot(d_pre[0].T, h0, dw_hh)
+    dot_rows(d_pre2, w_ih, dx.reshape(T * B, I))
+    dot_tn(d_pre2, x.reshape(T * B, I), dw_ih, False)
+    dot_tn(d_pre[0], h0, dw_hh, False)
     if T > 1:
-        dw_hh += np.dot(d_pre[1:].reshape((T - 1) * B, G).T, hs[: T - 1].reshape((T - 1) * B, H))
-    db[:] = 0.0
-    for row in range(T * B):
-        db += d_pre2[row]
+        dot_tn(d_pre[1:].reshape((T - 1) * B, G), hs[: T - 1].reshape((T - 1) * B, H), dw_hh, True)
+    sum_rows(d_pre2, db)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _gates_bwd(g, c, c_prev, d_out, dh, dc, d_h, p, H):
-    """One row of one step. dh, dc [H] hold the gradient from step t+1; dc leaves as dL/dc_{t-1}
-    and p [4H] receives dL/d pre-activations (i, f, g, o)."""
-    for j in range(H):
-        one_ = one(c[j])
-        dht = d_out[j] + dh[j]
-        d_h[j] = dht
-        i = g[j]
-        f = g[H + j]
-        gg = g[2 * H + j]
-        o = g[3 * H + j]
-        tc = tanh(c[j])
-        dct = dc[j] + dht * o * (one_ - tc * tc)
-        p[j] = dct * gg * i * (one_ - i)
-        p[H + j] = dct * c_prev[j] * f * (one_ - f)
-        p[2 * H + j] = dct * i * (one_ - gg * gg)
-        p[3 * H + j] = dht * tc * o * (one_ - o)
-        dc[j] = dct * f
+@njit(cache=True, error_model="numpy")
+def _bwd_step(g_t, c_t, c_prev, d_out_t, dh, dc, d_h_t, p_t):
+    """One step back. g_t [B, 4H] activations; c_t, c_prev [B, H]; dh, dc [B, H] hold the
+    gradient from step t+1 (dc leaves as dL/dc_{t-1}); d_h_t [B, H] receives dL/dh_t and
+    p_t [B, 4H] dL/d pre-activations (i, f, g, o). Not inlined, per-gate slices: see _fwd_step.
+    """
+    H = c_t.shape[1]
+    for b in range(g_t.shape[0]):
+        g, p, c, cp = g_t[b], p_t[b], c_t[b], c_prev[b]
+        do, dhb, dcb, dht_out = d_out_t[b], dh[b], dc[b], d_h_t[b]
+        gi, gf, gg, go = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
+        pi, pf, pg, po = p[:H], p[H : 2 * H], p[2 * H : 3 * H], p[3 * H :]
+        for j in range(H):
+            one_ = one(c[j])
+            dht = do[j] + dhb[j]
+            dht_out[j] = dht
+            i = gi[j]
+            f = gf[j]
+            cand = gg[j]
+            o = go[j]
+            tc = tanh(c[j])
+            dct = dcb[j] + dht * o * (one_ - tc * tc)
+            pi[j] = dct * cand * i * (one_ - i)
+            pf[j] = dct * cp[j] * f * (one_ - f)
+            pg[j] = dct * i * (one_ - cand * cand)
+            po[j] = dht * tc * o * (one_ - o)
+            dcb[j] = dct * f
 
 
 @njit(cache=True, error_model="numpy")
 def step_arrays(x_t, h, c, w_ih, w_hh, b_ih, b_hh, h_out, c_out, gates_out):
     """One step in place: x_t [B, I], h, c [B, H] -> h_out, c_out [B, H], gates_out [B, 4H].
 
-    The cheapest entry point (no checks, no allocation but one [B, 4H] scratch): the
-    interactive screen and the latency benchmark call this directly. All arrays C-contiguous
-    and of one float dtype.
+    The cheapest entry point (no checks): the interactive screen and the latency benchmark
+    call this directly. All arrays C-contiguous and of one float dtype.
     """
-    B = x_t.shape[0]
-    H = h.shape[1]
     np.dot(x_t, w_ih.T, gates_out)
-    rec = np.dot(h, w_hh.T)
-    for b in range(B):
-        rec[b] += b_ih
-        rec[b] += b_hh
-        _gates_fwd(gates_out[b], rec[b], c[b], c_out[b], h_out[b], H)
+    _fwd_step(gates_out, np.dot(h, w_hh.T), b_ih + b_hh, c, c_out, h_out)
 
 
 def forward(x, h0, c0, params) -> LSTMTrace:

@@ -97,11 +97,21 @@ def clip_global_norm(grads, max_norm: float) -> float:
     """Scale all grads in place so their joint L2 norm is at most max_norm; return the norm
     before clipping. Same rule as torch.nn.utils.clip_grad_norm_: factor max_norm/(norm+1e-6),
     applied only when below 1. A NaN/Inf norm is returned unchanged and nothing is scaled."""
-    total = math.sqrt(sum(_sum_squares(g) for g in grads))
+    grads = [np.asarray(g) for g in grads]
+    total = 0.0
+    for g in grads:
+        if g.flags.c_contiguous:
+            total += _sum_squares(g)
+        else:
+            total += float(np.sum(np.square(g, dtype=np.float64)))
+    total = math.sqrt(total)
     coef = max_norm / (total + 1e-6)
     if coef < 1.0:
         for g in grads:
-            _scale(g, coef)
+            if g.flags.c_contiguous:
+                _scale(g, coef)
+            else:
+                g *= coef
     return total
 
 

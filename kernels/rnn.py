@@ -14,7 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from kernels._common import as_c, check_sequence, grad_or_zeros, unpack_params
+from kernels._common import (
+    as_c,
+    check_sequence,
+    dot_rows,
+    dot_tn,
+    grad_or_zeros,
+    one,
+    sum_rows,
+    tanh,
+    unpack_params,
+)
 
 NONLINEARITIES = ("tanh", "relu")
 _ACT_CODE = {"tanh": 0, "relu": 1}
@@ -41,75 +51,78 @@ class RNNTrace:
     h_n: np.ndarray
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, act, hs):
     """Fill hs [T, B, H] in place; act 0 = tanh, 1 = relu."""
     T, B, I = x.shape
     H = h0.shape[1]
-    np.dot(x.reshape(T * B, I), w_ih.T, hs.reshape(T * B, H))
+    # hs holds the input projections first; each step overwrites its slice with activations.
+    dot_rows(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), hs.reshape(T * B, H))
+    bias = b_ih + b_hh
     rec = np.empty((B, H), dtype=x.dtype)
-    w_hh_t = w_hh.T
+    # C-order W^T: OpenBLAS's small-M GEMM with a transposed operand measured 2-9x slower
+    w_hh_t = np.ascontiguousarray(w_hh.T)
     for t in range(T):
-        h_prev = h0 if t == 0 else hs[t - 1]
-        np.dot(h_prev, w_hh_t, rec)
-        h_t = hs[t]
-        for b in range(B):
-            for j in range(H):
-                a = h_t[b, j] + b_ih[j] + rec[b, j] + b_hh[j]
-                if act == 0:
-                    h_t[b, j] = np.tanh(a)
-                else:
-                    h_t[b, j] = a if a > 0.0 else 0.0
+        dot_rows(h0 if t == 0 else hs[t - 1], w_hh_t, rec)
+        _fwd_step(hs[t], rec, bias, act)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, error_model="numpy")
+def _fwd_step(h_t, rec, bias, act):
+    """h_t [B, H]: input projections in, activations out; rec [B, H] = h W_hh^T; bias [H].
+    Not inlined on purpose: it keeps LLVM vectorising the loop (see kernels/lstm.py)."""
+    for b in range(h_t.shape[0]):
+        hb, rb = h_t[b], rec[b]
+        if act == 0:
+            for j in range(hb.shape[0]):
+                hb[j] = tanh(hb[j] + rb[j] + bias[j])
+        else:
+            for j in range(hb.shape[0]):
+                a = hb[j] + rb[j] + bias[j]
+                hb[j] = a if a > 0 else one(a) - one(a)  # NaN stays NaN
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def backward_arrays(x, h0, w_ih, w_hh, hs, act, d_out, dh, d_h, d_pre, dx, dw_ih, dw_hh, db):
     """Exact BPTT. dh [B, H] enters as dL/dh_n and leaves as dL/dh0; db serves both biases."""
     T, B, I = x.shape
     H = h0.shape[1]
     for t in range(T - 1, -1, -1):
-        p_t = d_pre[t]
-        for b in range(B):
-            for j in range(H):
-                dht = d_out[t, b, j] + dh[b, j]
-                d_h[t, b, j] = dht
-                h = hs[t, b, j]
-                if act == 0:
-                    p_t[b, j] = dht * (1.0 - h * h)
-                else:
-                    p_t[b, j] = dht if h > 0.0 else 0.0
-        np.dot(p_t, w_hh, dh)
+        _bwd_step(hs[t], d_out[t], dh, d_h[t], d_pre[t], act)
+        dot_rows(d_pre[t], w_hh, dh)
     d_pre2 = d_pre.reshape(T * B, H)
-    np.dot(d_pre2, w_ih, dx.reshape(T * B, I))
-    np.dot(d_pre2.T, x.reshape(T * B, I), dw_ih)
-    np.dot(d_pre[0].T, h0, dw_hh)
+    dot_rows(d_pre2, w_ih, dx.reshape(T * B, I))
+    dot_tn(d_pre2, x.reshape(T * B, I), dw_ih, False)
+    dot_tn(d_pre[0], h0, dw_hh, False)
     if T > 1:
-        dw_hh += np.dot(d_pre[1:].reshape((T - 1) * B, H).T, hs[: T - 1].reshape((T - 1) * B, H))
-    for k in range(H):
-        db[k] = 0.0
-    for row in range(T * B):
-        for k in range(H):
-            db[k] += d_pre2[row, k]
+        dot_tn(d_pre[1:].reshape((T - 1) * B, H), hs[: T - 1].reshape((T - 1) * B, H), dw_hh, True)
+    sum_rows(d_pre2, db)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def _bwd_step(h_t, d_out_t, dh, d_h_t, p_t, act):
+    """d_h_t = d_out_t + dh (dL/dh_t); p_t = dL/d pre-activation, from the output h_t."""
+    for b in range(h_t.shape[0]):
+        hb, do, dhb, dht_out, pb = h_t[b], d_out_t[b], dh[b], d_h_t[b], p_t[b]
+        for j in range(hb.shape[0]):
+            dht = do[j] + dhb[j]
+            dht_out[j] = dht
+            h = hb[j]
+            if act == 0:
+                pb[j] = dht * (one(h) - h * h)
+            else:
+                pb[j] = dht if h > 0 else one(h) - one(h)
+
+
+@njit(cache=True, error_model="numpy")
 def step_arrays(x_t, h, w_ih, w_hh, b_ih, b_hh, act, h_out):
     """One step in place: x_t [B, I], h [B, H] -> h_out [B, H]; act 0 = tanh, 1 = relu.
 
     The cheapest entry point (no checks): the interactive screen and the latency benchmark
     call this directly. All arrays C-contiguous and of one float dtype.
     """
-    B = x_t.shape[0]
-    H = h.shape[1]
     np.dot(x_t, w_ih.T, h_out)
-    rec = np.dot(h, w_hh.T)
-    for b in range(B):
-        for j in range(H):
-            a = h_out[b, j] + b_ih[j] + rec[b, j] + b_hh[j]
-            if act == 0:
-                h_out[b, j] = np.tanh(a)
-            else:
-                h_out[b, j] = a if a > 0.0 else 0.0
+    _fwd_step(h_out, np.dot(h, w_hh.T), b_ih + b_hh, act)
 
 
 def forward(x, h0, params, nonlinearity="tanh") -> RNNTrace:

@@ -94,7 +94,7 @@ def run(
         transient=False,
     )
     chunk = _chunk_size(total)
-    last_saved = time.perf_counter()
+    last_saved = -math.inf  # save after the first chunk, then every 30 s
     try:
         with progress:
             task = progress.add_task(scenario.stem, total=total, completed=lab.train_step, loss="-")

@@ -1,0 +1,302 @@
+"""A batch of NTM episodes: prange over the episodes, one gradient row per episode.
+
+Each episode runs whole in one thread (episode.py). Gradients go to grads[b] (a flat row of
+the parameter vector's size) and the caller sums the rows in a fixed order, so results do
+not depend on how many threads ran or how the episodes were scheduled.
+
+Batch-first trace arrays: every array of episode.py's trace with a leading [B] axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from kernels.ntm.episode import episode_backward, episode_forward
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def forward_batch(
+    x,
+    lengths,
+    w_ih_t,
+    w_hh_t,
+    bias,
+    h0,
+    c0,
+    heads_w_t,
+    heads_b,
+    out_w_t,
+    out_b,
+    read0,
+    w0,
+    head_off,
+    shifts,
+    mem_init,
+    ctrl_in,
+    hs,
+    cs,
+    gates,
+    act,
+    addr,
+    reads,
+    mems,
+    logits,
+):
+    """x [B, T, X], lengths [B]; fills the [B, ...] trace arrays."""
+    for b in prange(x.shape[0]):
+        episode_forward(
+            x[b],
+            lengths[b],
+            w_ih_t,
+            w_hh_t,
+            bias,
+            h0,
+            c0,
+            heads_w_t,
+            heads_b,
+            out_w_t,
+            out_b,
+            read0,
+            w0,
+            head_off,
+            shifts,
+            mem_init,
+            ctrl_in[b],
+            hs[b],
+            cs[b],
+            gates[b],
+            act[b],
+            addr[b],
+            reads[b],
+            mems[b],
+            logits[b],
+        )
+
+
+@njit(cache=True, nogil=True)
+def forward_serial(
+    x,
+    lengths,
+    w_ih_t,
+    w_hh_t,
+    bias,
+    h0,
+    c0,
+    heads_w_t,
+    heads_b,
+    out_w_t,
+    out_b,
+    read0,
+    w0,
+    head_off,
+    shifts,
+    mem_init,
+    ctrl_in,
+    hs,
+    cs,
+    gates,
+    act,
+    addr,
+    reads,
+    mems,
+    logits,
+):
+    """forward_batch without threads (batch 1, or a busy machine)."""
+    for b in range(x.shape[0]):
+        episode_forward(
+            x[b],
+            lengths[b],
+            w_ih_t,
+            w_hh_t,
+            bias,
+            h0,
+            c0,
+            heads_w_t,
+            heads_b,
+            out_w_t,
+            out_b,
+            read0,
+            w0,
+            head_off,
+            shifts,
+            mem_init,
+            ctrl_in[b],
+            hs[b],
+            cs[b],
+            gates[b],
+            act[b],
+            addr[b],
+            reads[b],
+            mems[b],
+            logits[b],
+        )
+
+
+@njit(cache=True)
+def _take(row, offset, shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return row[offset : offset + n]
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def backward_batch(
+    x,
+    lengths,
+    targets,
+    mask,
+    scale,
+    w_ih,
+    w_hh,
+    heads_w,
+    out_w,
+    read0,
+    w0,
+    head_off,
+    shifts,
+    ctrl_in,
+    hs,
+    cs,
+    gates,
+    act,
+    addr,
+    reads,
+    mems,
+    logits,
+    offsets,
+    grads,
+    losses,
+):
+    """targets [B, T, Y], mask [B, T]; grads [B, size] (overwritten) and losses [B] (nats).
+    offsets: start of each parameter in the flat vector, in layout.param_shapes() order."""
+    G, I = w_ih.shape
+    H = w_hh.shape[1]
+    P = heads_w.shape[0]
+    Y, Oi = out_w.shape
+    R, W = read0.shape
+    n_heads, N = w0.shape
+    for b in prange(x.shape[0]):
+        row = grads[b]
+        row[:] = 0.0
+        losses[b] = episode_backward(
+            x[b],
+            lengths[b],
+            targets[b],
+            mask[b],
+            scale,
+            w_ih,
+            w_hh,
+            heads_w,
+            out_w,
+            read0,
+            w0,
+            head_off,
+            shifts,
+            ctrl_in[b],
+            hs[b],
+            cs[b],
+            gates[b],
+            act[b],
+            addr[b],
+            reads[b],
+            mems[b],
+            logits[b],
+            _take(row, offsets[0], (G, I)).reshape((G, I)),
+            _take(row, offsets[1], (G, H)).reshape((G, H)),
+            _take(row, offsets[2], (G,)),
+            _take(row, offsets[3], (H,)),
+            _take(row, offsets[4], (H,)),
+            _take(row, offsets[5], (P, H)).reshape((P, H)),
+            _take(row, offsets[6], (P,)),
+            _take(row, offsets[7], (Y, Oi)).reshape((Y, Oi)),
+            _take(row, offsets[8], (Y,)),
+            _take(row, offsets[9], (R, W)).reshape((R, W)),
+            _take(row, offsets[10], (n_heads, N)).reshape((n_heads, N)),
+        )
+
+
+@njit(cache=True, nogil=True)
+def backward_serial(
+    x,
+    lengths,
+    targets,
+    mask,
+    scale,
+    w_ih,
+    w_hh,
+    heads_w,
+    out_w,
+    read0,
+    w0,
+    head_off,
+    shifts,
+    ctrl_in,
+    hs,
+    cs,
+    gates,
+    act,
+    addr,
+    reads,
+    mems,
+    logits,
+    offsets,
+    grads,
+    losses,
+):
+    """backward_batch without threads."""
+    G, I = w_ih.shape
+    H = w_hh.shape[1]
+    P = heads_w.shape[0]
+    Y, Oi = out_w.shape
+    R, W = read0.shape
+    n_heads, N = w0.shape
+    for b in range(x.shape[0]):
+        row = grads[b]
+        row[:] = 0.0
+        losses[b] = episode_backward(
+            x[b],
+            lengths[b],
+            targets[b],
+            mask[b],
+            scale,
+            w_ih,
+            w_hh,
+            heads_w,
+            out_w,
+            read0,
+            w0,
+            head_off,
+            shifts,
+            ctrl_in[b],
+            hs[b],
+            cs[b],
+            gates[b],
+            act[b],
+            addr[b],
+            reads[b],
+            mems[b],
+            logits[b],
+            _take(row, offsets[0], (G, I)).reshape((G, I)),
+            _take(row, offsets[1], (G, H)).reshape((G, H)),
+            _take(row, offsets[2], (G,)),
+            _take(row, offsets[3], (H,)),
+            _take(row, offsets[4], (H,)),
+            _take(row, offsets[5], (P, H)).reshape((P, H)),
+            _take(row, offsets[6], (P,)),
+            _take(row, offsets[7], (Y, Oi)).reshape((Y, Oi)),
+            _take(row, offsets[8], (Y,)),
+            _take(row, offsets[9], (R, W)).reshape((R, W)),
+            _take(row, offsets[10], (n_heads, N)).reshape((n_heads, N)),
+        )
+
+
+def sum_rows(grads: np.ndarray) -> np.ndarray:
+    """[B, size] -> [size], summed in batch order (deterministic)."""
+    if grads.shape[0] == 1:
+        return grads[0].copy()
+    total = grads[0].copy()
+    for b in range(1, grads.shape[0]):
+        total += grads[b]
+    return total

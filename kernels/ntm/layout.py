@@ -1,0 +1,145 @@
+"""Sizes of one NTM and where each parameter lives in its flat parameter vector.
+
+All parameters sit in one flat vector so that the batch kernel can keep one gradient row per
+episode ([B, P]) and reduce them in a fixed order (deterministic for any thread count). The
+named arrays handed to optimizers and checkpoints are views into that vector.
+
+Head parameter layout (one row of the head projection per value, heads stacked read heads
+first, then write heads; `width` = memory width W, `shifts` = S = 2 * shift_range + 1):
+
+    key [W] | beta | g | gamma | shift [S] | (write heads only) erase [W] | add [W]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+KEY = 0  # offsets inside one head's block; beta, g, gamma follow the key
+
+
+@dataclass(frozen=True)
+class NTMShape:
+    """inputs X, outputs Y, controller hidden H, memory slots N x width W,
+    read heads R, write heads Wh (R = Wh = 0 is a plain LSTM), shift range s (shifts -s..s)."""
+
+    inputs: int
+    outputs: int
+    hidden: int = 100
+    slots: int = 128
+    width: int = 20
+    read_heads: int = 1
+    write_heads: int = 1
+    shift_range: int = 1
+
+    def __post_init__(self):
+        for name in ("inputs", "outputs", "hidden", "slots", "width"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"NTMShape.{name} must be >= 1, got {getattr(self, name)}")
+        if self.read_heads < 0 or self.write_heads < 0:
+            raise ValueError("head counts must be >= 0")
+        if self.shift_range < 0 or 2 * self.shift_range + 1 > self.slots:
+            raise ValueError(f"shift_range {self.shift_range} does not fit {self.slots} slots")
+
+    @property
+    def heads(self) -> int:
+        return self.read_heads + self.write_heads
+
+    @property
+    def shifts(self) -> int:
+        return 2 * self.shift_range + 1
+
+    @property
+    def read_block(self) -> int:
+        """Head-projection rows per read head."""
+        return self.width + 3 + self.shifts
+
+    @property
+    def write_block(self) -> int:
+        return self.read_block + 2 * self.width
+
+    @property
+    def head_rows(self) -> int:
+        """P: rows of the fused head projection (all heads' raw parameters)."""
+        return self.read_heads * self.read_block + self.write_heads * self.write_block
+
+    @property
+    def controller_inputs(self) -> int:
+        """The controller sees x_t and the R read vectors of the previous step."""
+        return self.inputs + self.read_heads * self.width
+
+    @property
+    def output_inputs(self) -> int:
+        """The output layer sees h_t and the R read vectors of this step."""
+        return self.hidden + self.read_heads * self.width
+
+    def head_offsets(self) -> np.ndarray:
+        """[heads] start row of each head's block in the head projection."""
+        offsets = [k * self.read_block for k in range(self.read_heads)]
+        base = self.read_heads * self.read_block
+        offsets += [base + k * self.write_block for k in range(self.write_heads)]
+        return np.array(offsets, dtype=np.int64)
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """name -> shape, in flat-vector order."""
+        H, P = self.hidden, self.head_rows
+        shapes = {
+            "controller.weight_ih": (4 * H, self.controller_inputs),
+            "controller.weight_hh": (4 * H, H),
+            "controller.bias": (4 * H,),
+            "controller.h0": (H,),
+            "controller.c0": (H,),
+            "heads.weight": (P, H),
+            "heads.bias": (P,),
+            "output.weight": (self.outputs, self.output_inputs),
+            "output.bias": (self.outputs,),
+            "read0": (self.read_heads, self.width),
+            "weight0_logits": (self.heads, self.slots),
+        }
+        return shapes
+
+    def param_offsets(self) -> dict[str, tuple[int, tuple[int, ...]]]:
+        """name -> (offset in the flat vector, shape)."""
+        out, offset = {}, 0
+        for name, shape in self.param_shapes().items():
+            out[name] = (offset, shape)
+            offset += int(np.prod(shape))
+        return out
+
+    @property
+    def size(self) -> int:
+        return sum(int(np.prod(s)) for s in self.param_shapes().values())
+
+
+def views(shape: NTMShape, flat: np.ndarray) -> dict[str, np.ndarray]:
+    """Named views into a flat vector of `shape.size` values (writes go through)."""
+    if flat.ndim != 1 or flat.size != shape.size:
+        raise ValueError(f"flat vector must have {shape.size} values, got shape {flat.shape}")
+    return {
+        name: flat[offset : offset + int(np.prod(dims))].reshape(dims)
+        for name, (offset, dims) in shape.param_offsets().items()
+    }
+
+
+def init_params(shape: NTMShape, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
+    """A fresh flat parameter vector: uniform(+-1/sqrt(fan_in)) weights (PyTorch's LSTM and
+    Linear default), forget-gate bias 1, small random initial reads and weighting logits
+    (random logits break the symmetry a uniform initial weighting would have)."""
+    flat = np.zeros(shape.size, dtype=np.float64)
+    p = views(shape, flat)
+    H = shape.hidden
+    bound = 1.0 / np.sqrt(H)
+    for name in ("controller.weight_ih", "controller.weight_hh", "heads.weight"):
+        p[name][...] = rng.uniform(-bound, bound, p[name].shape)
+    p["controller.bias"][...] = rng.uniform(-bound, bound, 4 * H)
+    p["controller.bias"][H : 2 * H] += 1.0
+    p["heads.bias"][...] = rng.uniform(-bound, bound, shape.head_rows)
+    out_bound = 1.0 / np.sqrt(shape.output_inputs)
+    p["output.weight"][...] = rng.uniform(-out_bound, out_bound, p["output.weight"].shape)
+    p["output.bias"][...] = rng.uniform(-out_bound, out_bound, shape.outputs)
+    p["controller.h0"][...] = rng.normal(0.0, 0.05, H)
+    p["controller.c0"][...] = rng.normal(0.0, 0.05, H)
+    p["read0"][...] = rng.normal(0.0, 0.05, p["read0"].shape)
+    p["weight0_logits"][...] = rng.normal(0.0, 1.0, p["weight0_logits"].shape)
+    return flat.astype(dtype)

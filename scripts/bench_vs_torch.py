@@ -1,0 +1,165 @@
+"""Side-by-side speed (and, with --check, equivalence) of kernels/ vs torch.nn.RNN/LSTM/GRU.
+
+    python scripts/bench_vs_torch.py            # timing table, float32, torch on 2 threads
+    python scripts/bench_vs_torch.py --check    # float64 outputs/grads vs torch, max abs diffs
+    python scripts/bench_vs_torch.py --quick    # fewer repeats
+
+Forward+backward means: our forward + backward(d_out) against torch's forward +
+(out * d_out).sum().backward(), same shapes, same weights, median of repeated runs.
+This script is a developer tool; tui_lab and the tests never import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from kernels import gru, lstm, rnn  # noqa: E402
+
+GATES = {"rnn": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
+TORCH_CLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+TOY = [(50, b, n, n) for b in (1, 16) for n in (32, 128)]
+LARGE = [(50, 64, 256, 512)]
+
+
+def make_case(cell, T, B, I, H, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    G = GATES[cell]
+    k = 1 / np.sqrt(H)
+    p = {
+        "weight_ih": rng.uniform(-k, k, (G * H, I)),
+        "weight_hh": rng.uniform(-k, k, (G * H, H)),
+        "bias_ih": rng.uniform(-k, k, G * H),
+        "bias_hh": rng.uniform(-k, k, G * H),
+    }
+    p = {n: a.astype(dtype) for n, a in p.items()}
+    x = rng.normal(size=(T, B, I)).astype(dtype)
+    h0 = (rng.normal(size=(B, H)) * 0.5).astype(dtype)
+    c0 = (rng.normal(size=(B, H)) * 0.5).astype(dtype)
+    d_out = rng.normal(size=(T, B, H)).astype(dtype)
+    return p, x, h0, c0, d_out
+
+
+def ours(cell, p, x, h0, c0, d_out):
+    if cell == "rnn_relu":
+        tr = rnn.forward(x, h0, p, "relu")
+        return tr, rnn.backward(tr, d_out)
+    if cell == "lstm":
+        tr = lstm.forward(x, h0, c0, p)
+        return tr, lstm.backward(tr, d_out)
+    mod = rnn if cell == "rnn" else gru
+    tr = mod.forward(x, h0, p)
+    return tr, mod.backward(tr, d_out)
+
+
+def torch_module(cell, p, I, H, dtype):
+    m = torch.nn.RNN(I, H, nonlinearity="relu") if cell == "rnn_relu" else TORCH_CLS[cell](I, H)
+    m = m.double() if dtype == np.float64 else m.float()
+    with torch.no_grad():
+        for n, a in p.items():
+            getattr(m, n + "_l0").copy_(torch.from_numpy(a))
+    return m
+
+
+def theirs(cell, m, x, h0, c0, d_out):
+    xt = torch.from_numpy(x).requires_grad_(True)
+    ht = torch.from_numpy(h0)[None].clone().requires_grad_(True)
+    if cell == "lstm":
+        ct = torch.from_numpy(c0)[None].clone().requires_grad_(True)
+        out, _ = m(xt, (ht, ct))
+    else:
+        ct = None
+        out, _ = m(xt, ht)
+    (out * torch.from_numpy(d_out)).sum().backward()
+    return out, xt, ht, ct
+
+
+def best_time(fn, calls):
+    """Fastest of `calls` timed calls (the one least disturbed by other processes)."""
+    best = float("inf")
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench(quick, cells=("rnn", "lstm", "gru")):
+    """Time both sides in alternation (ours, torch, ours, ...) so they share the machine's
+    load, and keep each side's fastest call."""
+    torch.set_num_threads(2)
+    rows = []
+    for cell in cells:
+        for T, B, I, H in TOY + LARGE:
+            p, x, h0, c0, d_out = make_case(cell, T, B, I, H, np.float32)
+            m = torch_module(cell, p, I, H, np.float32)
+
+            def run_torch(m=m, cell=cell, x=x, h0=h0, c0=c0, d_out=d_out):
+                m.zero_grad(set_to_none=True)
+                theirs(cell, m, x, h0, c0, d_out)
+
+            def run_ours(cell=cell, p=p, x=x, h0=h0, c0=c0, d_out=d_out):
+                ours(cell, p, x, h0, c0, d_out)
+
+            run_ours()
+            run_torch()
+            big = H >= 512
+            rounds = (2 if quick else 4) if big else (4 if quick else 10)
+            calls = 1 if big else 5
+            t_ours = t_torch = float("inf")
+            for _ in range(rounds):
+                t_ours = min(t_ours, best_time(run_ours, calls))
+                t_torch = min(t_torch, best_time(run_torch, calls))
+            rows.append((cell, (T, B, I, H), t_ours, t_torch))
+            print(
+                f"{cell:5s} T={T:3d} B={B:3d} I={I:4d} H={H:4d}  ours {t_ours * 1e3:9.3f} ms"
+                f"  torch {t_torch * 1e3:9.3f} ms  torch/ours x{t_torch / t_ours:6.2f}",
+                flush=True,
+            )
+    return rows
+
+
+def check():
+    """float64: outputs and every gradient vs torch; prints max abs differences."""
+    worst = 0.0
+    for cell in ("rnn", "rnn_relu", "lstm", "gru"):
+        for T, B, I, H in [(7, 3, 5, 6), (20, 4, 16, 32)]:
+            p, x, h0, c0, d_out = make_case(cell, T, B, I, H, np.float64, seed=1)
+            m = torch_module(cell, p, I, H, np.float64)
+            out_t, xt, ht, ct = theirs(cell, m, x, h0, c0, d_out)
+            tr, g = ours(cell, p, x, h0, c0, d_out)
+            diffs = {"out": np.abs(tr.out - out_t.detach().numpy()).max()}
+            diffs["input"] = np.abs(g["input"] - xt.grad.numpy()).max()
+            diffs["h0"] = np.abs(g["h0"] - ht.grad.numpy()[0]).max()
+            if ct is not None:
+                diffs["c0"] = np.abs(g["c0"] - ct.grad.numpy()[0]).max()
+            for n in p:
+                diffs[n] = np.abs(g[n] - getattr(m, n + "_l0").grad.numpy()).max()
+            worst = max(worst, *diffs.values())
+            text = " ".join(f"{k}={v:.1e}" for k, v in diffs.items())
+            print(f"{cell:5s} T={T} B={B} I={I} H={H}: {text}")
+    print(f"max abs diff over all: {worst:.2e}  ({'OK' if worst < 1e-6 else 'MISMATCH'})")
+    return worst < 1e-6
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="float64 equivalence vs torch")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats")
+    ap.add_argument("--cells", default="rnn,lstm,gru", help="comma-separated subset")
+    args = ap.parse_args()
+    if args.check:
+        sys.exit(0 if check() else 1)
+    bench(args.quick, tuple(args.cells.split(",")))
+
+
+if __name__ == "__main__":
+    main()

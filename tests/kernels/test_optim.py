@@ -1,0 +1,144 @@
+"""Optimizer kernels and classes vs hand-computed numpy updates."""
+
+import numpy as np
+import pytest
+
+from kernels import optim
+
+
+def grads_seq(shape, n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=shape) for _ in range(n)]
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_matches_hand_update(momentum):
+    p = np.random.default_rng(1).normal(size=(3, 4))
+    ref, v_ref = p.copy(), np.zeros_like(p)
+    vel = np.zeros_like(p)
+    for g in grads_seq(p.shape, 3):
+        optim.sgd_update(p, g, vel, 0.1, momentum)
+        v_ref = momentum * v_ref + g
+        ref = ref - 0.1 * v_ref
+    np.testing.assert_allclose(p, ref, rtol=1e-14)
+
+
+def test_adam_matches_torch_formula():
+    p = np.random.default_rng(2).normal(size=(5,))
+    ref, m_ref, v_ref = p.copy(), np.zeros(5), np.zeros(5)
+    m, v = np.zeros(5), np.zeros(5)
+    lr, b1, b2, eps = 0.01, 0.8, 0.99, 1e-6
+    for step, g in enumerate(grads_seq(p.shape, 4), start=1):
+        optim.adam_update(p, g, m, v, step, lr, b1, b2, eps)
+        m_ref = b1 * m_ref + (1 - b1) * g
+        v_ref = b2 * v_ref + (1 - b2) * g * g
+        denom = np.sqrt(v_ref) / np.sqrt(1 - b2**step) + eps
+        ref = ref - lr / (1 - b1**step) * m_ref / denom
+    np.testing.assert_allclose(p, ref, rtol=1e-13)
+    np.testing.assert_allclose(m, m_ref, rtol=1e-13)
+
+
+def test_rmsprop_graves_matches_hand_update():
+    p = np.random.default_rng(3).normal(size=(2, 2, 2))
+    ref = p.copy()
+    n_ref, g_ref, d_ref = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
+    n, g_avg, delta = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
+    for grad in grads_seq(p.shape, 3):
+        optim.rmsprop_graves_update(p, grad, n, g_avg, delta, 1e-3, 0.95, 0.9, 1e-4)
+        n_ref = 0.95 * n_ref + 0.05 * grad**2
+        g_ref = 0.95 * g_ref + 0.05 * grad
+        d_ref = 0.9 * d_ref - 1e-3 * grad / np.sqrt(n_ref - g_ref**2 + 1e-4)
+        ref = ref + d_ref
+    np.testing.assert_allclose(p, ref, rtol=1e-13)
+
+
+def test_clip_global_norm_scales_like_torch():
+    a, b = np.full(4, 3.0), np.full((2, 2), 4.0)
+    total = optim.clip_global_norm([a, b], 1.0)
+    assert total == pytest.approx(10.0)
+    coef = 1.0 / (10.0 + 1e-6)
+    np.testing.assert_allclose(a, 3.0 * coef)
+    np.testing.assert_allclose(b, 4.0 * coef)
+
+
+def test_clip_global_norm_leaves_small_gradients():
+    a = np.array([0.3, 0.4], dtype=np.float32)
+    assert optim.clip_global_norm([a], 1.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(a, np.array([0.3, 0.4], dtype=np.float32))
+
+
+def test_clip_elementwise():
+    g = np.array([[-20.0, 5.0], [10.5, -0.5]])
+    optim.clip_elementwise(g, 10.0)
+    np.testing.assert_array_equal(g, [[-10.0, 5.0], [10.0, -0.5]])
+
+
+def make_params(dtype=np.float64):
+    rng = np.random.default_rng(4)
+    return {
+        "weight_ih_l0": rng.normal(size=(4, 3)).astype(dtype),
+        "bias_ih_l0": rng.normal(size=4).astype(dtype),
+    }
+
+
+@pytest.mark.parametrize(
+    "cls,kwargs,prefix",
+    [
+        (optim.SGD, {"lr": 0.1, "momentum": 0.9}, "sgd.velocity."),
+        (optim.Adam, {"lr": 0.01}, "adam.m."),
+        (optim.RMSPropGraves, {"lr": 1e-3}, "rmsprop_graves.delta."),
+    ],
+)
+def test_state_dict_round_trip_resumes_exactly(cls, kwargs, prefix):
+    grads = [
+        {k: np.full_like(v, 0.1 * (i + 1)) + v for k, v in make_params().items()} for i in range(4)
+    ]
+    a_params = make_params()
+    a = cls(a_params, **kwargs)
+    for g in grads[:2]:
+        a.step(g)
+    saved = a.state_dict()
+    assert prefix + "weight_ih_l0" in saved and int(saved["step"]) == 2
+    b_params = {k: v.copy() for k, v in a_params.items()}
+    b = cls(b_params, **kwargs)
+    b.load_state_dict(saved)
+    for g in grads[2:]:
+        a.step(g)
+        b.step(g)
+    for k in a_params:
+        np.testing.assert_array_equal(a_params[k], b_params[k])
+
+
+def test_optimizer_class_matches_kernel_and_keeps_dtype():
+    params = make_params(np.float32)
+    ref = {k: v.copy() for k, v in params.items()}
+    opt = optim.Adam(params, lr=0.01)
+    g = {k: np.ones_like(v, dtype=np.float64) for k, v in params.items()}
+    opt.step(g)
+    for k, v in ref.items():
+        optim.adam_update(v, np.ones_like(v), np.zeros_like(v), np.zeros_like(v), 1, 0.01)
+        assert params[k].dtype == np.float32
+        np.testing.assert_array_equal(params[k], v)
+
+
+def test_optimizer_rejects_non_contiguous_parameter():
+    with pytest.raises(ValueError, match="parameter 'w' must be C-contiguous and writeable"):
+        optim.SGD({"w": np.zeros((4, 4))[:, ::2]}, lr=0.1)
+
+
+def test_load_state_dict_names_missing_key():
+    opt = optim.Adam(make_params(), lr=0.01)
+    with pytest.raises(KeyError, match="adam.m.weight_ih_l0"):
+        opt.load_state_dict({"step": np.array(1)})
+
+
+def test_clip_global_norm_handles_non_contiguous_views():
+    base = np.full((4, 4), 2.0)
+    view = base[:, ::2]  # 8 elements of 2.0 -> norm sqrt(32)
+    other = np.full(2, 4.0, dtype=np.float32)  # norm sqrt(32)
+    total = optim.clip_global_norm([view, other], 4.0)
+    assert total == pytest.approx(8.0)
+    coef = 4.0 / (8.0 + 1e-6)
+    np.testing.assert_allclose(base[:, ::2], 2.0 * coef)
+    np.testing.assert_allclose(base[:, 1::2], 2.0)  # the rest of the base array untouched
+    np.testing.assert_allclose(other, 4.0 * coef, rtol=1e-6)

@@ -1,0 +1,188 @@
+"""The `ntm` lab kind: scenarios, frames, training, checkpoints, divergence."""
+
+import math
+
+import numpy as np
+import pytest
+
+from tui_lab.frames import Matrix, Sequence, Series
+from tui_lab.labs import build_lab
+from tui_lab.labs.base import Diverged, Lab
+from tui_lab.scenario import ScenarioError, parse, resolve
+
+BUNDLED = [
+    "ntm-copy",
+    "ntm-repeat-copy",
+    "ntm-associative-recall",
+    "ntm-priority-sort",
+    "lstm-copy",
+]
+
+TINY = """
+[scenario]
+name = "tiny copy"
+kind = "ntm"
+topic = "memory networks"
+seed = 3
+
+[data]
+task = "copy"
+bits = 3
+min_length = 1
+max_length = 3
+eval_episodes = 40
+eval_lengths = [3, 6]
+
+[model]
+hidden = 12
+slots = 8
+width = 4
+dtype = "float64"
+
+[train]
+updates = 300
+batch = 4
+optimizer = "adam"
+lr = 0.01
+"""
+
+
+def tiny(*sets):
+    return parse(TINY, "tiny.toml").with_overrides(list(sets))
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_scenarios_load(name):
+    scenario = resolve(name)
+    assert scenario.kind == "ntm" and scenario.topic == "memory networks"
+
+
+def test_copy_preset_is_the_papers():
+    lab = build_lab(resolve("ntm-copy"))
+    s = lab.shape
+    assert (s.hidden, s.slots, s.width, s.read_heads, s.write_heads, s.shifts) == (
+        100,
+        128,
+        20,
+        1,
+        1,
+        3,
+    )
+    assert (s.inputs, s.outputs) == (9, 8)
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("data.min_length=5", "tiny.toml: data.min_length = 5 is above data.max_length = 3"),
+        (
+            "data.sort_outputs=30",
+            "tiny.toml: data.sort_outputs = 30 is above data.sort_inputs = 20",
+        ),
+        ("model.shift_range=4", "tiny.toml: model.shift_range = 4 needs at least 9 memory slots"),
+    ],
+)
+def test_cross_field_errors(setting, message):
+    with pytest.raises(ScenarioError, match=message.replace(".", r"\.")):
+        build_lab(tiny(setting))  # --set values skip parse()'s checks; the lab checks again
+
+
+def test_frames_show_memory_heads_and_addressing():
+    lab = build_lab(tiny())
+    first = lab.frame()
+    assert first.t == -1 and first.panel("memory M_t").values.max() == pytest.approx(1e-6)
+    frame = lab.step()
+    names = {p.name for p in frame.panels}
+    for want in (
+        "input bits",
+        "target bits",
+        "output bits",
+        "memory M_t",
+        "weightings",
+        "read 0 weighting history",
+        "write 0 weighting history",
+        "read 0 addressing",
+        "write 0 addressing",
+        "erase and add",
+        "read vectors",
+        "head parameters",
+        "shift weights",
+        "cost (bits per sequence)",
+    ):
+        assert want in names
+    stages = frame.panel("write 0 addressing")
+    assert isinstance(stages, Matrix) and stages.shape == (8, 4)
+    np.testing.assert_allclose(stages.values.sum(axis=0), 1.0)  # each stage is a weighting
+    history = frame.panel("read 0 weighting history")
+    assert history.shape == (8, lab.sequence_length())
+    assert isinstance(frame.panel("input bits"), Sequence)
+    lab.last()
+    end = lab.frame()
+    assert end.t == lab.sequence_length() - 1
+    np.testing.assert_allclose(end.panel("read 0 weighting history").values.sum(axis=0), 1.0)
+    assert lab.back().t == end.t - 1
+
+
+def test_controller_only_is_a_plain_lstm():
+    lab = build_lab(tiny("model.controller_only=true"))
+    assert lab.shape.heads == 0
+    names = {p.name for p in lab.step().panels}
+    assert "memory M_t" not in names and "controller h_t" in names
+
+
+def test_new_input_length_and_bad_length():
+    lab = build_lab(tiny())
+    lab.reset(5)
+    assert lab.sequence_length() == 11
+    with pytest.raises(ValueError, match="sequence length must be >= 1, got 0"):
+        lab.reset(0)
+
+
+def test_training_lowers_the_cost_and_updates_the_curve():
+    lab = build_lab(tiny())
+    before = lab.score(lab.spec, 40)[1]
+    lab.train(300)
+    after = lab.score(lab.spec, 40)[1]
+    assert after < 0.75 * before
+    curve = lab.frame().panel("cost (bits per sequence)")
+    assert isinstance(curve, Series) and len(curve.lines["cost"]) == 300
+
+
+def test_evaluate_reports_bits_and_lengths():
+    lab = build_lab(tiny())
+    metrics = lab.evaluate()
+    assert set(metrics) >= {
+        "wrong_bits",
+        "cost_bits",
+        "wrong_bits_by_length",
+        "cost_bits_by_length",
+    }
+    assert set(metrics["wrong_bits_by_length"]) == {"3", "6"}
+    assert 0 <= metrics["wrong_bits"] <= 3 * 3
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    straight = build_lab(tiny("train.optimizer=rmsprop_graves", "train.lr=0.001"))
+    straight.train(6)
+    first = build_lab(tiny("train.optimizer=rmsprop_graves", "train.lr=0.001"))
+    first.train(3)
+    first.save(tmp_path / "c.npz")
+    resumed = Lab.load(tmp_path / "c.npz")
+    resumed.train(3)
+    np.testing.assert_array_equal(resumed.flat, straight.flat)
+
+
+def test_parallel_and_serial_batches_agree():
+    a = build_lab(tiny("train.parallel=true"))
+    b = build_lab(tiny("train.parallel=false"))
+    a.train(2)
+    b.train(2)
+    np.testing.assert_array_equal(a.flat, b.flat)
+
+
+def test_non_finite_gradient_returns_nan_and_diverges():
+    lab = build_lab(tiny())
+    lab.parameters()["heads.bias"][0] = np.nan
+    assert math.isnan(lab.train_one())
+    with pytest.raises(Diverged, match="training diverged at update 1: loss = nan"):
+        lab.train(1)

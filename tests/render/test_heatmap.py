@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+from rich.console import Console
+
+from tui_lab.frames import Matrix
+from tui_lab.render import RenderOptions, Selection
+from tui_lab.render.heatmap import format_value, heatmap, layout_for, legend
+
+CONSOLE = Console(width=200)
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (-0.123, "-0.12"),
+        (0.5, " 0.50"),
+        (12.345, "12.35"),
+        (123.456, "123.5"),
+        (99999.0, "99999"),
+        (1e6, "  1e6"),
+        (float("nan"), "  nan"),
+        (float("-inf"), " -inf"),
+    ],
+)
+def test_format_value_is_exactly_five_wide(value, text):
+    assert format_value(value) == text
+
+
+def test_layout_prints_values_in_bands_when_they_fit():
+    matrix = Matrix("h", np.zeros((1, 50)))
+    layout = layout_for(matrix, 100)
+    assert layout.values
+    per_band = (100 - 1 - 1) // 6
+    assert layout.bands[0] == (0, per_band)
+    assert layout.bands[-1][1] == 50
+    assert len(layout.bands) == -(-50 // per_band)
+
+
+def test_layout_falls_back_to_colour_cells_for_big_matrices():
+    matrix = Matrix("w", np.zeros((50, 50)))
+    assert layout_for(matrix, 100).values is False
+    assert layout_for(matrix, 100).cell == 1
+    assert layout_for(matrix, 120).cell == 2
+    assert layout_for(matrix, 120, zoom="values").values is True
+    assert layout_for(Matrix("x", np.zeros((2, 3))), 100, zoom="colour").values is False
+
+
+@pytest.mark.parametrize("width, shape", [(60, (2, 30)), (200, (3, 7)), (80, (40, 40))])
+def test_cell_at_finds_the_cell_drawn_there(width, shape):
+    values = np.arange(np.prod(shape), dtype=float).reshape(shape) / 10
+    matrix = Matrix("m", values)
+    text, layout = heatmap(
+        matrix, RenderOptions(width=width, zoom="values" if width > 60 else "auto")
+    )
+    lines = text.plain.split("\n")
+    assert len(lines) == layout.height
+    drawn: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for y, line in enumerate(lines):
+        for x in range(len(line)):
+            cell = layout.cell_at(x, y)
+            if cell is not None:
+                drawn.setdefault(cell, []).append((x, y))
+    assert set(drawn) == {(r, c) for r in range(shape[0]) for c in range(shape[1])}
+    for (row, col), hits in drawn.items():
+        assert len(hits) == layout.cell
+        if layout.values:
+            x, y = hits[0]
+            assert lines[y][x : x + layout.cell] == format_value(values[row, col])
+    assert layout.cell_at(0, 1) is None  # the row label
+    assert layout.cell_at(layout.label_width + 1, 0) is None  # the header line
+
+
+def _style_at(text, line_no, column):
+    offset = sum(len(line) + 1 for line in text.plain.split("\n")[:line_no]) + column
+    return text.get_style_at_offset(CONSOLE, offset)
+
+
+def test_changed_cells_are_underlined_in_values_layout():
+    before = Matrix("h", np.array([[0.1, 0.2, 0.3]]))
+    after = Matrix("h", np.array([[0.1, 0.9, 0.3]]))
+    options = RenderOptions(width=100, previous={"h": before})
+    text, layout = heatmap(after, options)
+    x = layout.label_width + 1
+    assert not _style_at(text, 1, x).underline
+    assert _style_at(text, 1, x + layout.pitch).underline
+    assert not _style_at(text, 1, x + 2 * layout.pitch).underline
+
+
+def test_selected_unit_is_highlighted_in_every_matrix_over_the_same_units():
+    selection = Selection("h_t", 0, 2, units="hidden", trace="h0")
+    options = RenderOptions(width=100, selection=selection)
+    same = Matrix("gates", np.full((2, 4), 0.5), "unit", units="hidden")
+    other = Matrix("w", np.full((2, 4), 0.5), units="vocab")
+    text, layout = heatmap(same, options)
+    x = layout.label_width + 1
+    assert _style_at(text, 1, x + 2 * layout.pitch).bold
+    assert not _style_at(text, 1, x + 1 * layout.pitch).bold
+    text, layout = heatmap(other, options)
+    assert not _style_at(text, 1, x + 2 * layout.pitch).bold
+
+
+def test_no_color_draws_glyphs_without_colours():
+    matrix = Matrix("w", np.linspace(-1, 1, 60).reshape(3, 20))
+    text, layout = heatmap(matrix, RenderOptions(width=40, color=False, zoom="colour"))
+    for span in text.spans:
+        style = span.style if not isinstance(span.style, str) else None
+        if style is not None:
+            assert style.color is None and style.bgcolor is None
+    assert "█" in text.plain and "≡" in text.plain
+    assert "█" in legend("diverging", matrix.values, RenderOptions(color=False)).plain
+
+
+def test_legend_names_the_range():
+    plain = legend("diverging", np.array([-0.3, 0.2]), RenderOptions()).plain
+    assert plain.startswith("-0.5 ") and plain.endswith(" 0.5")
+    assert legend("unit", np.array([0.3]), RenderOptions()).plain.endswith(" 1")
+
+
+@pytest.mark.parametrize("zoom", ["auto", "values", "colour"])
+def test_layout_width_is_the_drawn_width(zoom):
+    matrix = Matrix("m", np.linspace(-1, 1, 3 * 40).reshape(3, 40), row_labels=("a", "bb", "c"))
+    text, layout = heatmap(matrix, RenderOptions(width=90, zoom=zoom))
+    assert max(len(line) for line in text.plain.split("\n")) == layout.width

@@ -1,0 +1,297 @@
+"""The lab screen: the current Frame's panels, laid out from their kinds.
+
+Sequences run across the top; matrices fill the wide left column; metrics,
+predictions, series and text sit in a side column (below the matrices on a
+narrow terminal). Everything scrolls. Frames come from the compute thread as
+messages; the screen keeps only the newest and redraws at most DRAW_HZ times
+a second, right away when it has been idle.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, ProgressBar
+
+from tui_lab import frames
+from tui_lab.app import messages
+from tui_lab.app.screens.lab_actions import LabActions
+from tui_lab.app.session import LabSession, loss_text
+from tui_lab.app.widgets.panels import CellClicked, PanelBox, box_for
+from tui_lab.app.widgets.status import TextLine
+from tui_lab.render import RenderOptions
+from tui_lab.render.colors import no_color_requested
+
+DRAW_HZ = 25
+TICK_S = 1 / 50
+SPEEDS = (1, 2, 5, 10, 20, 25)
+NARROW = 110
+
+
+class LabScreen(LabActions, Screen):
+    # Stepping keys take priority over the scroll container's own arrows, Home and End.
+    BINDINGS = [
+        Binding("right,n", "step", "Step", priority=True),
+        Binding("left,p", "back", "Back", priority=True),
+        Binding("space", "play", "Play", priority=True),
+        Binding("t", "train", "Train"),
+        Binding("escape", "cancel", "Stop", show=False),
+        Binding("g", "generate", "Generate"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("plus,equals_sign", "faster", "Faster", show=False),
+        Binding("minus", "slower", "Slower", show=False),
+        Binding("home", "first", "First", show=False, priority=True),
+        Binding("end", "last", "Last", show=False, priority=True),
+        Binding("r", "reset", "Reset", show=False),
+        Binding("i", "own_input", "Own input", show=False),
+        Binding("z", "zoom", "Zoom", show=False),
+        Binding("right_square_bracket", "unit(1, 0)", "Next unit", show=False),
+        Binding("left_square_bracket", "unit(-1, 0)", "Prev unit", show=False),
+        Binding("right_curly_bracket", "unit(0, 1)", "Next row", show=False),
+        Binding("left_curly_bracket", "unit(0, -1)", "Prev row", show=False),
+        Binding("o", "picker", "Scenarios", show=False),
+        Binding("ctrl+s", "save", "Save", show=False),
+        Binding("ctrl+e", "export", "Export", show=False),
+    ]
+
+    def __init__(self, scenario, lab=None):
+        super().__init__()
+        self.scenario = scenario
+        self.session = LabSession(scenario, self, lab=lab)
+        self.frame: frames.Frame | None = None
+        self.previous: dict = {}
+        self.selection = None
+        self.zoom = "auto"
+        self.playing = False
+        self.speed = 3  # index into SPEEDS
+        self.boxes: dict[str, PanelBox] = {}
+        self._panel_key: tuple | None = None
+        self._dirty = False
+        self._last_draw = 0.0
+        self._last_play_step = 0.0
+        self.live_step = 0
+        self.live_loss = None
+        self.train_label = ""
+        self.draws = 0
+
+    # ---- building -----------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield TextLine(id="status")
+        with Vertical(id="loading"):
+            yield Label(f"Opening {self.scenario.name} ...", id="loading-label")
+            yield ProgressBar(id="loading-bar", show_eta=False)
+        with VerticalScroll(id="body"):
+            yield Vertical(id="inputs")
+            with Horizontal(id="main"):
+                yield Vertical(id="matrices")
+                yield Vertical(id="side")
+        with Horizontal(id="trainbar"):
+            yield TextLine("", id="train-label")
+            yield ProgressBar(id="train-progress", show_eta=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#body").display = False
+        self.query_one("#trainbar").display = False
+        self.set_interval(TICK_S, self._tick)
+        self.watch(self.app, "theme", lambda _: self.request_draw(force=True), init=False)
+        self._update_status()
+        self.session.start()
+
+    def on_unmount(self) -> None:
+        self.session.close()
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width < NARROW, "narrow")
+        self.call_after_refresh(self.request_draw, True)
+
+    # ---- messages from the compute thread ---------------------------------------------
+    def on_lab_ready(self, message: messages.LabReady) -> None:
+        self.scenario = message.lab.scenario
+        self.query_one("#loading").display = False
+        self.query_one("#body").display = True
+        self.previous = {}
+        self._set_frame(message.frame)
+        if message.note:
+            self.notify(message.note, title="scenario changed")
+
+    def on_frame_ready(self, message: messages.FrameReady) -> None:
+        self._set_frame(message.frame)
+        if message.note:
+            self.notify(message.note)
+
+    def on_warmup_progress(self, message: messages.WarmupProgress) -> None:
+        if message.total == 0:
+            return
+        label = self.query_one("#loading-label", Label)
+        bar = self.query_one("#loading-bar", ProgressBar)
+        self.query_one("#loading").display = True
+        bar.update(total=message.total, progress=message.done)
+        if message.label:
+            label.update(
+                f"Compiling kernels (first start only; later starts use Numba's cache): "
+                f"{message.label}  [{message.done + 1}/{message.total}]"
+            )
+        else:
+            label.update("Kernels compiled.")
+
+    def on_job_failed(self, message: messages.JobFailed) -> None:
+        error = message.error
+        text = str(error) or type(error).__name__
+        self.notify(f"{message.what}: {text}", title="error", severity="error", timeout=8)
+        if message.what == "open":
+            self.query_one("#loading-label", Label).update(
+                f"Could not open {self.scenario.name}: {text}\n"
+                "Press o for the scenario list, ctrl+p to change a value, q to quit."
+            )
+        self.playing = False
+        self._update_status()
+
+    def on_train_progress(self, message: messages.TrainProgress) -> None:
+        bar = self.query_one("#train-progress", ProgressBar)
+        bar.update(total=message.total, progress=message.done)
+        self.live_step = message.train_step
+        self.live_loss = message.loss
+        self.train_label = (
+            f"training {message.done}/{message.total} · loss {loss_text(message.loss)} · Esc stops"
+        )
+        self.query_one("#train-label", TextLine).update(self.train_label)
+        self._update_status()
+
+    def on_train_finished(self, message: messages.TrainFinished) -> None:
+        self.query_one("#trainbar").display = False
+        self.train_label = ""
+        if message.error is not None:
+            self.notify(f"training stopped: {message.error}", title="error", severity="error")
+        elif message.stopped:
+            self.notify(f"training stopped after {message.done} of {message.total} updates")
+        else:
+            self.notify(f"trained {message.done} updates · loss {loss_text(self.live_loss)}")
+        self._update_status()
+
+    def on_notice(self, message: messages.Notice) -> None:
+        self.notify(message.text, title=message.title, severity=message.severity, timeout=10)
+
+    @on(CellClicked)
+    def _cell_clicked(self, message: CellClicked) -> None:
+        from tui_lab.app.selection import select_cell
+
+        chosen = select_cell(self.frame, message.panel, message.row, message.col)
+        self.selection = None if chosen == self.selection else chosen
+        self.request_draw(force=True)
+
+    # ---- drawing --------------------------------------------------------------------
+    def _set_frame(self, frame: frames.Frame) -> None:
+        if self.frame is not None and frame is not self.frame:
+            self.previous = {panel.name: panel for panel in self.frame.panels}
+        self.frame = frame
+        if self.playing and frame.t >= frame.T - 1:
+            self.playing = False
+        self.request_draw()
+
+    def request_draw(self, force: bool = False) -> None:
+        self._dirty = True
+        if force or time.perf_counter() - self._last_draw >= 1 / DRAW_HZ:
+            self.draw()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._dirty and now - self._last_draw >= 1 / DRAW_HZ:
+            self.draw()
+        # One step may be in flight while the next is queued: the compute thread never idles
+        # between play steps, and the queue never grows.
+        if self.playing and self.session.pending < 2 and self.frame is not None:
+            interval = 1 / SPEEDS[self.speed]
+            if now - self._last_play_step >= interval:
+                # Keep the average rate despite the tick's granularity (no drift, no burst).
+                self._last_play_step = max(self._last_play_step + interval, now - interval)
+                self.session.call("step", "step")
+
+    def render_options(self) -> RenderOptions:
+        return RenderOptions(
+            dark=self.app.current_theme.dark,
+            color=not no_color_requested(),
+            zoom=self.zoom,
+            selection=self.selection,
+            previous=self.previous,
+        )
+
+    def draw(self) -> None:
+        self._dirty = False
+        self._last_draw = time.perf_counter()
+        frame = self.frame
+        self._update_status()
+        if frame is None:
+            return
+        key = tuple((type(panel).__name__, panel.name) for panel in frame.panels)
+        if key != self._panel_key:
+            self._rebuild(frame)
+            self._panel_key = key
+        options = self.render_options()
+        for panel in frame.panels:
+            self.boxes[panel.name].show(panel, options)
+        self.draws += 1
+
+    def _rebuild(self, frame: frames.Frame) -> None:
+        for box in self.boxes.values():
+            box.remove()
+        self.boxes = {}
+        places = {"inputs": [], "matrices": [], "side": []}
+        for panel in frame.panels:
+            box = box_for(panel)
+            self.boxes[panel.name] = box
+            if isinstance(panel, frames.Sequence):
+                places["inputs"].append(box)
+            elif isinstance(panel, frames.Matrix):
+                places["matrices"].append(box)
+            else:
+                places["side"].append(box)
+        for place, boxes in places.items():
+            if boxes:
+                self.query_one(f"#{place}").mount_all(boxes)
+        # Several inputs (NTM: input, target and output bits) sit side by side.
+        self.query_one("#inputs").set_class(len(places["inputs"]) > 1, "several")
+        self.query_one("#matrices").display = bool(places["matrices"])
+        self.query_one("#side").display = bool(places["side"])
+        self.call_after_refresh(self.request_draw, True)
+
+    def status_line(self) -> str:
+        parts = [self.scenario.stem]
+        frame = self.frame
+        if frame is None:
+            parts.append("t = - · opening")
+            return " · ".join(parts)
+        t = f"t = {frame.t}" if frame.t >= 0 else "t = -"
+        parts.append(f"{t} of {frame.T}")
+        if frame.phase != "forward":
+            parts.append(frame.phase)
+        step, loss = frame.train_step, frame.loss
+        if self.live_step > step:
+            step, loss = self.live_step, self.live_loss
+        parts.append(f"train step {step}")
+        parts.append(f"loss {loss_text(loss)}")
+        speed = SPEEDS[self.speed]
+        parts.append(f"playing {speed}/s" if self.playing else f"paused · speed {speed}/s")
+        if self.selection is not None:
+            parts.append(f"unit: {self.selection.label()}")
+        if self.zoom != "auto":
+            parts.append(f"zoom {self.zoom}")
+        if frame.status:
+            parts.append(frame.status)
+        return " · ".join(parts)
+
+    def _update_status(self) -> None:
+        self.query_one("#status", TextLine).update(self.status_line())
+
+    # ---- files ------------------------------------------------------------------------
+    def stamped_path(self, suffix: str) -> Path:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        return Path.cwd() / f"{self.session.scenario.stem}-{stamp}{suffix}"

@@ -1,0 +1,128 @@
+"""Backpropagation through time, one step at a time, for the screen's backward mode.
+
+The kernels run BPTT over a whole sequence in one call and return only its totals. The
+screen wants the pieces: at each step t (from the last to the first), the gradient reaching
+h_t, the gradients of the gate pre-activations, and how much of dL/dW_hh has built up so
+far. This module recomputes BPTT from the equations in numpy (float64), step by step, from
+a kernel trace. It is for display; tests/sequence check it equals the kernels' backward.
+
+Gate gradients are dL/d(pre-activation) of each gate: RNN (a), LSTM (i, f, g, o),
+GRU (r, z, n) where n's pre-activation is W_in x + b_in + r * (W_hn h + b_hn).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GATE_ROWS = {"rnn": ("a",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+
+
+@dataclass(frozen=True)
+class StepwiseGrads:
+    """One layer and direction, indexed in that direction's processing order.
+
+    d_h [T, B, H]: total dL/dh_t; d_gates [T, B, G*H]: dL/d gate pre-activations;
+    d_weight_hh_so_far [T, G*H, H]: the sum of the contributions of steps t..T-1 (entry 0 is
+    the whole gradient); d_input [T, B, I]: dL/dx_t (what the layer below receives)."""
+
+    d_h: np.ndarray
+    d_gates: np.ndarray
+    d_weight_hh_so_far: np.ndarray
+    d_input: np.ndarray
+    d_c: np.ndarray | None = None  # LSTM only: total dL/dc_t [T, B, H]
+
+
+def stepwise_backward(cell: str, trace, d_out: np.ndarray, nonlinearity: str = "tanh"):
+    """BPTT through one kernel trace (rnn, lstm or gru), step by step. d_out: [T, B, H]."""
+    h0 = np.asarray(trace.h0, np.float64)
+    hs = np.asarray(trace.out, np.float64)
+    w_ih = np.asarray(trace.params["weight_ih"], np.float64)
+    w_hh = np.asarray(trace.params["weight_hh"], np.float64)
+    d_out = np.asarray(d_out, np.float64)
+    T, B, H = hs.shape
+    G = w_hh.shape[0]
+    d_h = np.zeros((T, B, H))
+    d_gates = np.zeros((T, B, G))
+    so_far = np.zeros((T, G, H))
+    total = np.zeros((G, H))
+    dh_next = np.zeros((B, H))
+    dc_next = np.zeros((B, H))
+    d_c = np.zeros((T, B, H)) if cell == "lstm" else None
+    for t in range(T - 1, -1, -1):
+        h_prev = h0 if t == 0 else hs[t - 1]
+        dh = d_out[t] + dh_next
+        d_h[t] = dh
+        if cell == "rnn":
+            if nonlinearity == "tanh":
+                d_pre = dh * (1.0 - hs[t] ** 2)
+            else:
+                d_pre = dh * (hs[t] > 0)
+            d_pre_h = d_pre
+            dh_next = d_pre @ w_hh
+        elif cell == "lstm":
+            gates = np.asarray(trace.gates[t], np.float64)
+            i, f, g, o = (gates[:, k * H : (k + 1) * H] for k in range(4))
+            c = np.asarray(trace.c[t], np.float64)
+            c_prev = np.asarray(trace.c0 if t == 0 else trace.c[t - 1], np.float64)
+            tc = np.tanh(c)
+            dc = dc_next + dh * o * (1.0 - tc**2)
+            d_c[t] = dc
+            d_pre = np.concatenate(
+                [
+                    dc * g * i * (1 - i),
+                    dc * c_prev * f * (1 - f),
+                    dc * i * (1 - g**2),
+                    dh * tc * o * (1 - o),
+                ],
+                axis=1,
+            )
+            dc_next = dc * f
+            d_pre_h = d_pre
+            dh_next = d_pre @ w_hh
+        else:
+            gates = np.asarray(trace.gates[t], np.float64)
+            r, z, n = (gates[:, k * H : (k + 1) * H] for k in range(3))
+            hn = np.asarray(trace.hn[t], np.float64)  # W_hn h_prev + b_hn
+            d_n = dh * (1.0 - z) * (1.0 - n**2)
+            d_r = d_n * hn * r * (1.0 - r)
+            d_z = dh * (h_prev - n) * z * (1.0 - z)
+            d_pre = np.concatenate([d_r, d_z, d_n], axis=1)
+            d_pre_h = np.concatenate([d_r, d_z, d_n * r], axis=1)
+            dh_next = dh * z + d_pre_h @ w_hh
+        d_gates[t] = d_pre
+        total = total + d_pre_h.T @ h_prev
+        so_far[t] = total
+    d_input = d_gates @ w_ih
+    return StepwiseGrads(d_h, d_gates, so_far, d_input, d_c)
+
+
+def recurrent_stepwise(rnn, d_out: np.ndarray) -> dict[tuple[int, int], StepwiseGrads]:
+    """Step-by-step BPTT through every layer and direction of the last rnn.forward().
+
+    d_out: [T, B, D*H] (dL/d top-layer output). Returns (layer, direction) -> StepwiseGrads,
+    every array in *original* time order (the reverse direction's arrays are flipped back;
+    its d_weight_hh_so_far[t] then sums the steps it processed before and at t: t..0).
+    """
+    H = rnn.hidden_size
+    result = {}
+    d_layer_out = np.asarray(d_out, np.float64)
+    for layer in reversed(range(rnn.num_layers)):
+        d_below = None
+        for direction in range(rnn.directions):
+            piece = d_layer_out[:, :, direction * H : (direction + 1) * H]
+            if direction == 1:
+                piece = piece[::-1]
+            trace = rnn.traces[layer][direction]
+            grads = stepwise_backward(rnn.cell, trace, piece, rnn.nonlinearity)
+            if direction == 1:
+                grads = StepwiseGrads(*(None if a is None else a[::-1] for a in _fields(grads)))
+            result[(layer, direction)] = grads
+            d_below = grads.d_input if d_below is None else d_below + grads.d_input
+        d_layer_out = d_below
+    return result
+
+
+def _fields(grads: StepwiseGrads):
+    return grads.d_h, grads.d_gates, grads.d_weight_hh_so_far, grads.d_input, grads.d_c

@@ -1,0 +1,454 @@
+"""Neural Turing Machine lab: an LSTM controller with a memory matrix it reads and writes
+through soft attention (Graves, Wayne and Danihelka 2014), on the paper's bit-vector tasks.
+
+Stepping shows one episode: the input, target and output bits, the memory M_t, each head's
+weighting of this step and its history (time across, slot down, as in the paper's figures),
+the four addressing stages (content, interpolated, shifted, sharpened) side by side, erase and
+add vectors, read vectors and each head's beta, g, gamma and shift. Training (BPTT over whole
+episodes) updates the cost curve. model.controller_only = true drops the heads and memory: a
+plain LSTM on the same task (the paper's baseline).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kernels import optim
+from kernels.ntm import NTMShape, backward, forward, init_params, views
+from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series
+from tui_lab.labs.base import Lab
+from tui_lab.scenario import Field, ScenarioError
+from tui_lab.tasks import ntm_tasks
+from tui_lab.tasks.ntm_tasks import TaskSpec, batch_for_update, eval_batches, make_batch
+
+SCHEMA = {
+    "data": {
+        "task": Field("str", "copy", choices=ntm_tasks.TASKS),
+        "bits": Field("int", 8, min=1, max=64, doc="bits per vector"),
+        "min_length": Field("int", 1, min=1, max=1000, doc="copy, repeat copy: shortest sequence"),
+        "max_length": Field("int", 20, min=1, max=1000, doc="copy, repeat copy: longest sequence"),
+        "min_repeats": Field("int", 1, min=1, max=100, doc="repeat copy"),
+        "max_repeats": Field("int", 10, min=1, max=100, doc="repeat copy"),
+        "min_items": Field("int", 2, min=2, max=100, doc="associative recall"),
+        "max_items": Field("int", 6, min=2, max=100, doc="associative recall"),
+        "item_length": Field("int", 3, min=1, max=20, doc="associative recall: vectors per item"),
+        "sort_inputs": Field("int", 20, min=1, max=1000, doc="priority sort: vectors in"),
+        "sort_outputs": Field("int", 16, min=1, max=1000, doc="priority sort: vectors out"),
+        "eval_episodes": Field("int", 320, min=1, max=100_000, doc="fresh episodes per metric"),
+        "eval_lengths": Field(
+            "int_list",
+            [20, 40, 80, 120],
+            min=1,
+            max=1000,
+            doc="copy, repeat copy: lengths for wrong_bits_by_length (generalisation)",
+        ),
+    },
+    "model": {
+        "controller_only": Field("bool", False, doc="no memory: a plain LSTM baseline"),
+        "hidden": Field("int", 100, min=1, max=4096, doc="LSTM controller units"),
+        "slots": Field("int", 128, min=2, max=4096, doc="memory rows N"),
+        "width": Field("int", 20, min=1, max=1024, doc="memory row width W"),
+        "read_heads": Field("int", 1, min=0, max=16),
+        "write_heads": Field("int", 1, min=0, max=16),
+        "shift_range": Field("int", 1, min=0, max=16, doc="shifts -s..s"),
+        "dtype": Field("str", "float32", choices=("float32", "float64")),
+    },
+    "train": {
+        "updates": Field("int", 20_000, min=0, max=10_000_000, doc="optimizer updates"),
+        "batch": Field("int", 1, min=1, max=1024, doc="episodes per update"),
+        "parallel": Field("bool", True, doc="episodes of a batch in parallel threads"),
+        "optimizer": Field("str", "rmsprop_graves", choices=("rmsprop_graves", "adam")),
+        "lr": Field("float", 1e-4, min=1e-7, max=1.0, live=True),
+        "momentum": Field("float", 0.9, min=0.0, max=0.999, live=True, doc="RMSProp"),
+        "decay": Field("float", 0.95, min=0.0, max=0.9999, live=True, doc="RMSProp"),
+        "clip_value": Field(
+            "float", 10.0, min=0.0, max=1e6, live=True, doc="element-wise gradient clip; 0 = off"
+        ),
+        "clip_norm": Field(
+            "float", 50.0, min=0.0, max=1e9, live=True, doc="global-norm gradient clip; 0 = off"
+        ),
+    },
+}
+
+BITS_PER_NAT = 1.0 / math.log(2.0)
+VIEW_STREAM = 2**31 - 2  # seeds the episodes shown when stepping (never trained on)
+EVAL_BATCH = 32
+
+
+def task_spec(scenario) -> TaskSpec:
+    data = scenario.section("data")
+    fields = {k: data[k] for k in TaskSpec.__dataclass_fields__}
+    return TaskSpec(**fields)
+
+
+def model_shape(scenario) -> NTMShape:
+    spec = task_spec(scenario)
+    m = scenario.section("model")
+    heads = (0, 0) if m["controller_only"] else (m["read_heads"], m["write_heads"])
+    return NTMShape(
+        spec.input_width,
+        spec.output_width,
+        m["hidden"],
+        m["slots"],
+        m["width"],
+        heads[0],
+        heads[1],
+        m["shift_range"],
+    )
+
+
+def check_scenario(scenario) -> None:
+    data, model = scenario.section("data"), scenario.section("model")
+    where = scenario.source
+    for low, high in (
+        ("min_length", "max_length"),
+        ("min_repeats", "max_repeats"),
+        ("min_items", "max_items"),
+    ):
+        if data[low] > data[high]:
+            raise ScenarioError(
+                f"{where}: data.{low} = {data[low]} is above data.{high} = {data[high]}"
+            )
+    if data["sort_outputs"] > data["sort_inputs"]:
+        raise ScenarioError(
+            f"{where}: data.sort_outputs = {data['sort_outputs']} is above "
+            f"data.sort_inputs = {data['sort_inputs']}"
+        )
+    if 2 * model["shift_range"] + 1 > model["slots"]:
+        raise ScenarioError(
+            f"{where}: model.shift_range = {model['shift_range']} needs at least "
+            f"{2 * model['shift_range'] + 1} memory slots (model.slots)"
+        )
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+class NTMLab(Lab):
+    kind = "ntm"
+
+    def __init__(self, scenario):
+        super().__init__(scenario)
+        check_scenario(scenario)  # again: values from --set are not cross-checked on parse
+        self.spec = task_spec(scenario)
+        self.shape = model_shape(scenario)
+        self.dtype = np.dtype(scenario.get("model.dtype"))
+        rng = np.random.default_rng([scenario.seed, 1])
+        self.flat = init_params(self.shape, rng, self.dtype)
+        self._params = views(self.shape, self.flat)
+        self.optimizer = self._make_optimizer()
+        self.view_count = 0
+        self.start_sequence(None)
+
+    # ---- model and training ---------------------------------------------------------
+    def _make_optimizer(self):
+        train = self.scenario.section("train")
+        if train["optimizer"] == "adam":
+            return optim.Adam(self._params, lr=train["lr"])
+        return optim.RMSPropGraves(
+            self._params, lr=train["lr"], decay=train["decay"], momentum=train["momentum"]
+        )
+
+    def on_live_change(self, dotted: str) -> None:
+        train = self.scenario.section("train")
+        self.optimizer.lr = train["lr"]
+        if isinstance(self.optimizer, optim.RMSPropGraves):
+            self.optimizer.momentum = train["momentum"]
+            self.optimizer.decay = train["decay"]
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return self._params
+
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, state) -> None:
+        if state:
+            self.optimizer.load_state_dict(state)
+
+    def total_train_steps(self) -> int:
+        return self.scenario.get("train.updates")
+
+    def run(self, episodes, threaded=None):
+        if threaded is None:
+            threaded = self.scenario.get("train.parallel")
+        return forward(self.shape, self.flat, episodes.inputs, episodes.lengths, threaded)
+
+    def train_one(self) -> float:
+        """One update on batch k = self.train_step; returns the cost in bits per sequence."""
+        train = self.scenario.section("train")
+        B = train["batch"]
+        episodes = batch_for_update(self.spec, self.scenario.seed, self.train_step, B)
+        trace = self.run(episodes)
+        losses, grads = backward(
+            trace, episodes.targets, episodes.mask, BITS_PER_NAT / B, train["parallel"]
+        )
+        flat = grads.pop("flat")
+        cost = float(losses.mean() * BITS_PER_NAT)
+        if not (math.isfinite(cost) and np.isfinite(flat).all()):
+            return float("nan")
+        if train["clip_norm"] > 0:
+            optim.clip_global_norm([flat], train["clip_norm"])
+        if train["clip_value"] > 0:
+            optim.clip_elementwise(flat, train["clip_value"])
+        self.optimizer.step(grads)
+        return cost
+
+    def score(self, spec: TaskSpec, total: int) -> tuple[float, float]:
+        """(mean wrong bits, mean cost in bits) per sequence over `total` fresh episodes."""
+        wrong = cost = 0.0
+        for episodes in eval_batches(spec, self.scenario.seed, total, EVAL_BATCH):
+            trace = self.run(episodes, threaded=True)
+            logits = trace.logits.transpose(1, 0, 2).astype(np.float64)
+            targets, mask = episodes.targets, episodes.mask[:, :, None]
+            wrong += float((((logits > 0) != (targets > 0.5)) * mask).sum())
+            bce = np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
+            cost += float((bce * mask).sum()) * BITS_PER_NAT
+        return wrong / total, cost / total
+
+    def evaluate(self) -> dict:
+        """wrong_bits: mean wrong bits per sequence (threshold 0.5) on fresh episodes of the
+        training distribution; cost_bits: BCE in bits per sequence; for copy and repeat copy
+        also wrong_bits_by_length (and cost_bits_by_length) at data.eval_lengths."""
+        total = self.scenario.get("data.eval_episodes")
+        wrong, cost = self.score(self.spec, total)
+        metrics = {
+            "wrong_bits": round(wrong, 4),
+            "cost_bits": round(cost, 4),
+            "eval_episodes": total,
+            "train_sequences": self.train_step * self.scenario.get("train.batch"),
+            "parameters": self.shape.size,
+        }
+        if self.spec.task in ("copy", "repeat_copy"):
+            by_length, cost_by_length = {}, {}
+            for length in self.scenario.get("data.eval_lengths"):
+                n = max(32, total // 10) if length > self.spec.max_length else total
+                w, c = self.score(self.spec.with_length(length), n)
+                by_length[str(length)] = round(w, 4)
+                cost_by_length[str(length)] = round(c, 4)
+            metrics["wrong_bits_by_length"] = by_length
+            metrics["cost_bits_by_length"] = cost_by_length
+        return metrics
+
+    # ---- stepping ---------------------------------------------------------------------
+    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
+        """new_input: a sequence length (copy, repeat copy) or None for a fresh episode."""
+        if keep_input and getattr(self, "episode", None) is not None:
+            pass
+        elif new_input is not None:
+            length = int(new_input)
+            if length < 1:
+                raise ValueError(f"sequence length must be >= 1, got {length}")
+            rng = np.random.default_rng([self.scenario.seed, VIEW_STREAM, self.view_count])
+            self.episode = make_batch(self.spec.with_length(length), rng, 1)
+            self.view_count += 1
+        else:
+            rng = np.random.default_rng([self.scenario.seed, VIEW_STREAM, self.view_count])
+            self.episode = make_batch(self.spec, rng, 1)
+            self.view_count += 1
+        self.trace = self.run(self.episode, threaded=False)
+        self.outputs = _sigmoid(self.trace.logits[0].astype(np.float64))
+
+    def sequence_length(self) -> int:
+        return int(self.episode.lengths[0])
+
+    def _title(self) -> str:
+        kind = "LSTM" if not self.shape.heads else "NTM"
+        return f"{self.scenario.name} - {kind}, task {self.spec.task}"
+
+    def _bits_panels(self, t: int) -> list:
+        T = self.sequence_length()
+        x = self.episode.inputs[:T, 0]
+        y = self.episode.targets[:T, 0]
+        mask = self.episode.mask[:T, 0]
+        out = np.where(np.arange(T)[:, None] <= t, self.outputs[:T], 0.0)
+        blank = ("",) * T
+        wrong = (
+            int((((self.outputs[: t + 1] > 0.5) != (y[: t + 1] > 0.5)) * mask[: t + 1, None]).sum())
+            if t >= 0
+            else 0
+        )
+        return [
+            Sequence("input bits", blank, t, bits=x),
+            Sequence("target bits", blank, t, bits=y * mask[:, None], group="output"),
+            Sequence("output bits", blank, t, bits=out, group="output"),
+            Scalars(
+                "episode", {"steps": T, "scored steps": int(mask.sum()), "wrong bits so far": wrong}
+            ),
+        ]
+
+    def _head_names(self) -> list[str]:
+        R = self.shape.read_heads
+        return [f"read {k}" if k < R else f"write {k - R}" for k in range(self.shape.heads)]
+
+    def _common_panels(self) -> list:
+        history = np.asarray(self.loss_history[-5000:], dtype=np.float64)
+        return [Series("cost (bits per sequence)", {"cost": history}, x_label="update")]
+
+    def _frame(self, t: int, panels: list, status: str = "") -> Frame:
+        loss = self.loss_history[-1] if self.loss_history else None
+        return Frame(
+            self._title(),
+            t,
+            self.sequence_length(),
+            panels + self._common_panels(),
+            train_step=self.train_step,
+            loss=loss,
+            status=status,
+        )
+
+    def initial_frame(self) -> Frame:
+        panels = self._bits_panels(-1)
+        if self.shape.heads:
+            panels.append(self._memory_panel(-1))
+            panels.append(
+                Matrix(
+                    "weightings",
+                    self.trace.w0,
+                    "unit",
+                    tuple(self._head_names()),
+                    caption="initial weightings softmax(w0 logits)",
+                    group="heads",
+                )
+            )
+        return self._frame(-1, panels, "press -> to run the first step")
+
+    def _memory_panel(self, t: int) -> Matrix:
+        mem = self.trace.memory_at(0, t)
+        return Matrix(
+            "memory M_t",
+            mem,
+            "diverging",
+            None,
+            None,
+            caption=f"{mem.shape[0]} slots x {mem.shape[1]} wide, after step {t}",
+            group="memory",
+        )
+
+    def compute_step(self, t: int) -> Frame:
+        tr, shape = self.trace, self.shape
+        panels = self._bits_panels(t)
+        h = tr.hs[0, t + 1]
+        panels.append(
+            Matrix(
+                "controller h_t",
+                h,
+                "diverging",
+                ("h",),
+                units="hidden",
+                caption="LSTM controller output",
+            )
+        )
+        if not shape.heads:
+            return self._frame(t, panels)
+        W, S, R = shape.width, shape.shifts, shape.read_heads
+        names = self._head_names()
+        panels.append(self._memory_panel(t))
+        final = tr.addr[0, t, :, 4]
+        panels.append(
+            Matrix(
+                "weightings",
+                final,
+                "unit",
+                tuple(names),
+                caption="each head's weighting over the slots, this step",
+                group="heads",
+            )
+        )
+        T = self.sequence_length()
+        for k, name in enumerate(names):
+            history = np.zeros((shape.slots, T))
+            history[:, : t + 1] = tr.addr[0, : t + 1, k, 4].T
+            panels.append(
+                Matrix(
+                    f"{name} weighting history",
+                    history,
+                    "unit",
+                    None,
+                    tuple(str(s) for s in range(T)),
+                    caption="time across, memory slot down",
+                    group="history",
+                )
+            )
+            stages = tr.addr[0, t, k, 1:5]
+            panels.append(
+                Matrix(
+                    f"{name} addressing",
+                    stages.T,
+                    "unit",
+                    None,
+                    ("cont", "intrp", "shift", "sharp"),
+                    caption="slot down; content, interpolated, shifted, sharpened (this step)",
+                    group="addressing",
+                )
+            )
+        act = tr.act[0, t]
+        offsets = shape.head_offsets()
+        scalars, shifts = {}, []
+        for k, name in enumerate(names):
+            o = offsets[k]
+            scalars[f"{name} beta"] = round(float(act[o + W]), 4)
+            scalars[f"{name} g"] = round(float(act[o + W + 1]), 4)
+            scalars[f"{name} gamma"] = round(float(act[o + W + 2]), 4)
+            shifts.append(act[o + W + 3 : o + W + 3 + S])
+        panels.append(Scalars("head parameters", scalars, group="heads"))
+        labels = tuple(f"{s:+d}" for s in range(-shape.shift_range, shape.shift_range + 1))
+        panels.append(
+            Matrix(
+                "shift weights",
+                np.array(shifts),
+                "unit",
+                tuple(names),
+                labels,
+                caption="softmax over the shifts",
+                group="heads",
+            )
+        )
+        if shape.write_heads:
+            rows, values = [], []
+            for q in range(shape.write_heads):
+                o = offsets[R + q] + W + 3 + S
+                rows += [f"erase {q}", f"add {q}"]
+                values += [act[o : o + W], act[o + W : o + 2 * W]]
+            panels.append(
+                Matrix(
+                    "erase and add",
+                    np.array(values),
+                    "diverging",
+                    tuple(rows),
+                    caption="erase in 0..1, add in -1..1",
+                    group="heads",
+                )
+            )
+        if R:
+            panels.append(
+                Matrix(
+                    "read vectors",
+                    tr.reads[0, t + 1],
+                    "diverging",
+                    tuple(f"r {k}" for k in range(R)),
+                    caption="r = w^T M, read this step",
+                    group="heads",
+                )
+            )
+        return self._frame(t, panels)
+
+    def warmup_tasks(self):
+        def tiny(dtype):
+            def run():
+                shape = NTMShape(3, 2, 2, 4, 2)
+                flat = init_params(shape, np.random.default_rng(0), dtype)
+                x = np.zeros((2, 2, 3), dtype)
+                for threaded in (False, True):
+                    trace = forward(shape, flat, x, None, threaded)
+                    backward(trace, np.zeros((2, 2, 2)), np.ones((2, 2)), 1.0, threaded)
+
+            return run
+
+        return [(f"NTM forward + backward ({self.dtype.name})", tiny(self.dtype))]
+
+
+LAB = NTMLab
