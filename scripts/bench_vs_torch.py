@@ -127,11 +127,59 @@ def bench(quick, cells=("rnn", "lstm", "gru")):
     return rows
 
 
+def step_pair(cell, B=1, I=64, H=64):
+    """(ours, torch's) one-step callables: our step_arrays vs torch's *Cell under no_grad."""
+    p, x, h0, c0, _ = make_case(cell, 1, B, I, H, np.float32)
+    w = (p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])
+    x_t = x[0]
+    h_out, c_out = np.empty_like(h0), np.empty_like(h0)
+    g = np.empty((B, GATES[cell] * H), np.float32)
+    if cell == "lstm":
+        ours_fn = lambda: lstm.step_arrays(x_t, h0, c0, *w, h_out, c_out, g)  # noqa: E731
+    elif cell == "gru":
+        ours_fn = lambda: gru.step_arrays(x_t, h0, *w, h_out, g)  # noqa: E731
+    else:
+        ours_fn = lambda: rnn.step_arrays(x_t, h0, *w, 0, h_out)  # noqa: E731
+    m = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}[cell](I, H)
+    xt, ht, ct = (torch.from_numpy(a) for a in (x_t, h0, c0))
+
+    def torch_fn():
+        with torch.no_grad():
+            return m(xt, (ht, ct)) if cell == "lstm" else m(xt, ht)
+
+    return ours_fn, torch_fn
+
+
+def per_call(fn, n):
+    """Fastest mean time per call over 5 batches of n calls."""
+    fn()
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best
+
+
+def bench_steps():
+    """One step at B=1, I=H=64, float32, torch on 2 threads."""
+    torch.set_num_threads(2)
+    for cell in ("rnn", "lstm", "gru"):
+        ours_fn, torch_fn = step_pair(cell)
+        t_ours, t_torch = per_call(ours_fn, 2000), per_call(torch_fn, 500)
+        print(
+            f"{cell:5s} one step B=1 I=H=64   ours {t_ours * 1e6:7.2f} us  torch "
+            f"{t_torch * 1e6:7.2f} us  torch/ours x{t_torch / t_ours:6.1f}",
+            flush=True,
+        )
+
+
 def check():
     """float64: outputs and every gradient vs torch; prints max abs differences."""
     worst = 0.0
     for cell in ("rnn", "rnn_relu", "lstm", "gru"):
-        for T, B, I, H in [(7, 3, 5, 6), (20, 4, 16, 32)]:
+        for T, B, I, H in [(7, 3, 5, 6), (20, 4, 16, 32), (30, 24, 64, 64)]:  # last: row blocks
             p, x, h0, c0, d_out = make_case(cell, T, B, I, H, np.float64, seed=1)
             m = torch_module(cell, p, I, H, np.float64)
             out_t, xt, ht, ct = theirs(cell, m, x, h0, c0, d_out)
@@ -158,6 +206,7 @@ def main():
     args = ap.parse_args()
     if args.check:
         sys.exit(0 if check() else 1)
+    bench_steps()
     bench(args.quick, tuple(args.cells.split(",")))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -84,6 +85,12 @@ def _open_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] != "bench":
+        # One compute thread runs every kernel. OpenBLAS's own worker threads spin for
+        # small products and, on a busy machine, made training up to 8x slower; the
+        # kernels split mid-sized products themselves. `bench` keeps the library default.
+        # Takes effect only before numpy loads, i.e. from the console script.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         if argv and argv[0] in COMMANDS:
             return _dispatch(_parser().parse_args(argv))

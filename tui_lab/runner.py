@@ -74,6 +74,7 @@ def run(
     start = time.perf_counter()
     exit_code = EXIT_OK
     status = "done"
+    diverged_at = None
 
     def save_good() -> None:
         if out_dir is not None:
@@ -120,6 +121,7 @@ def run(
                     last_saved = time.perf_counter()
     except Diverged as error:
         exit_code, status = EXIT_DIVERGED, f"diverged: {error}"
+        diverged_at = error.step
         lab.load_state_arrays(good_state)
     except KeyboardInterrupt:
         # The update under way may be half applied: go back to the last finished one.
@@ -142,6 +144,8 @@ def run(
         "overrides": scenario.overrides,
         "metrics": metrics,
     }
+    if diverged_at is not None:
+        summary["diverged_at_update"] = diverged_at  # steps is the last good checkpoint's
     if out_dir is not None:
         save_good()
         atomic_write_text(

@@ -131,7 +131,9 @@ class Scenario:
             raw.setdefault(section, {})[key] = value
         where = f"{self.source} (with --set)"
         values = validate(raw, self.schema, where)
-        scenario = Scenario(values, self.schema, self.source, self.path, self.overrides + assignments)
+        scenario = Scenario(
+            values, self.schema, self.source, self.path, self.overrides + assignments
+        )
         _check_cross_field(scenario)
         return scenario
 

@@ -199,3 +199,21 @@ async def test_divergence_stops_training_with_a_notification(
         await wait_for(pilot, lambda: not lab.query_one("#trainbar").display, what="bar hidden")
         await pilot.press("right")
         await wait_for(pilot, lambda: lab.frame.t == 0, what="still steps")
+
+
+async def test_panels_out_of_sight_are_drawn_when_scrolled_in(wait_for, make_fake_lab):
+    lab_obj = make_fake_lab()
+    app = TuiLabApp(lab_obj.scenario, lab=lab_obj)
+    async with app.run_test(size=(60, 14)) as pilot:
+        lab = await _open(pilot, app, wait_for)
+        await pilot.press("right")
+        await wait_for(pilot, lambda: len(lab.boxes) == 4, what="panels")
+        await pilot.pause(0.2)
+        await pilot.press("right")
+        await wait_for(pilot, lambda: lab.frame.t == 1 and not lab._dirty, what="t = 1 drawn")
+        await pilot.pause(0.1)
+        assert lab.boxes["metrics"].stale  # below the fold at 60x14
+        lab.query_one("#body").scroll_end(animate=False)
+        await wait_for(pilot, lambda: not lab.boxes["metrics"].stale, what="drawn after scroll")
+        lines = lab.boxes["metrics"].body._lines
+        assert "".join(segment.text for segment in lines[0]).split() == ["t", "1"]

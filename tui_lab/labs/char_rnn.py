@@ -29,11 +29,19 @@ from tui_lab.scenario import Field, ScenarioError
 SCHEMA = {
     "data": {
         "text": Field("str", "", doc="the training text (or use data.path)"),
-        "path": Field("path", "", doc="a UTF-8 text file instead of data.text (bundled:NAME ships with tui-lab)"),
+        "path": Field(
+            "path",
+            "",
+            doc="a UTF-8 text file instead of data.text (bundled:NAME ships with tui-lab)",
+        ),
         "seq_length": Field("int", 3, min=1, max=1000, doc="characters per training window"),
         "stride": Field("int", 1, min=1, max=1000, doc="characters between window starts"),
         "holdout": Field(
-            "float", 0.0, min=0.0, max=0.5, doc="fraction at the end of the text kept for evaluation"
+            "float",
+            0.0,
+            min=0.0,
+            max=0.5,
+            doc="fraction at the end of the text kept for evaluation",
         ),
         "target": Field(
             "str", "last", choices=("last", "all"), doc="predict after the window, or at every step"
@@ -491,7 +499,7 @@ class CharRNNLab(Lab):
 
 
 def _windows(encoded: np.ndarray, length: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    """encoded: [N] -> (inputs [W, length], targets [W, length]): targets are inputs shifted by one."""
+    """encoded: [N] -> (inputs [W, length], targets [W, length]), targets shifted by one."""
     starts = np.arange(0, max(len(encoded) - length, 0), stride)
     windows = encoded[starts[:, None] + np.arange(length + 1)[None, :]]
     return windows[:, :-1], windows[:, 1:]

@@ -4,7 +4,7 @@ Sequences run across the top; matrices fill the wide left column; metrics,
 predictions, series and text sit in a side column (below the matrices on a
 narrow terminal). Everything scrolls. Frames come from the compute thread as
 messages; the screen keeps only the newest and redraws at most DRAW_HZ times
-a second, right away when it has been idle.
+a second, right away when it has been idle, and only the panels in sight.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tui_lab.app.widgets.status import TextLine
 from tui_lab.render import RenderOptions
 from tui_lab.render.colors import no_color_requested
 
-DRAW_HZ = 25
+DRAW_HZ = 30
 TICK_S = 1 / 50
 SPEEDS = (1, 2, 5, 10, 20, 25)
 NARROW = 110
@@ -204,7 +204,7 @@ class LabScreen(LabActions, Screen):
 
     def _tick(self) -> None:
         now = time.perf_counter()
-        if self._dirty and now - self._last_draw >= 1 / DRAW_HZ:
+        if (self._dirty or self._stale_in_sight()) and now - self._last_draw >= 1 / DRAW_HZ:
             self.draw()
         # One step may be in flight while the next is queued: the compute thread never idles
         # between play steps, and the queue never grows.
@@ -236,9 +236,22 @@ class LabScreen(LabActions, Screen):
             self._rebuild(frame)
             self._panel_key = key
         options = self.render_options()
+        viewport = self.query_one("#body").region
         for panel in frame.panels:
-            self.boxes[panel.name].show(panel, options)
+            box = self.boxes[panel.name]
+            # Panels scrolled out of sight wait until they scroll back in (a 20-panel NTM
+            # frame draws only what is on screen).
+            if box.region.area and not box.region.overlaps(viewport):
+                box.stale = True
+                continue
+            box.stale = False
+            box.show(panel, options)
         self.draws += 1
+
+    def _stale_in_sight(self) -> bool:
+        """A panel skipped while out of sight has scrolled (or been resized) into view."""
+        viewport = self.query_one("#body").region
+        return any(box.stale and box.region.overlaps(viewport) for box in self.boxes.values())
 
     def _rebuild(self, frame: frames.Frame) -> None:
         for box in self.boxes.values():

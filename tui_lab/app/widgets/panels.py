@@ -39,6 +39,7 @@ class PanelBox(Vertical):
         super().__init__(*children, classes=f"panel {kind}", **kwargs)
         self.panel_name = panel.name
         self.border_title = panel.name
+        self.stale = False  # skipped while out of sight; drawn when scrolled back in
 
     def available_width(self) -> int:
         width = self.content_size.width
