@@ -186,6 +186,7 @@ def _list() -> int:
 def _bench(quick: bool) -> int:
     from rich.console import Console
     from rich.table import Table
+
     from tui_lab.bench import run_bench
 
     console = Console()
