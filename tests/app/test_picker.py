@@ -57,7 +57,11 @@ async def test_type_to_filter_and_enter_opens(wait_for):
         assert isinstance(app.screen, PickerScreen)
         await pilot.press("escape")
         await pilot.press(*"char")
-        assert [key.endswith("char-textgen.toml") for key in _visible(app)] == [True]
+        shown = [key.rsplit("/", 1)[-1] for key in _visible(app)]
+        assert shown == ["char-textgen.toml", "char-textgen-gru.toml", "char-textgen-lstm.toml"]
+        await pilot.press(*"-l")
+        assert [key.rsplit("/", 1)[-1] for key in _visible(app)] == ["char-textgen-lstm.toml"]
+        await pilot.press("backspace", "backspace")
         assert "Char-RNN" in app.screen.query_one("#card")._markdown
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, LabScreen), what="lab")
