@@ -124,6 +124,14 @@ class LabSession:
 
         self._submit("generate", run, done)
 
+    def ask(self, text: str) -> None:
+        """lab.query(text) on the compute thread; the answer comes back as a notice."""
+
+        def done(answer):
+            self._post(messages.Notice(str(answer), text))
+
+        self._submit("query", lambda: self.lab.query(text), done)
+
     def save(self, path) -> None:
         def run():
             self.lab.save(path)

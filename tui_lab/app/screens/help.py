@@ -20,6 +20,7 @@ HELP = """\
 | `+` / `-` | play faster / slower |
 | `r` | new input: start the sequence over |
 | `i` | type your own input text and step through it |
+| `/` | ask the model (Word2Vec: `most_similar king`, `king - man + woman`) |
 | `t` | train in the background (progress bar below) |
 | Escape | stop training, pause, or clear the selected unit |
 | `g` | generate text (text scenarios) |

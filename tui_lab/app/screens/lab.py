@@ -52,6 +52,7 @@ class LabScreen(LabActions, Screen):
         Binding("end", "last", "Last", show=False, priority=True),
         Binding("r", "reset", "Reset", show=False),
         Binding("i", "own_input", "Own input", show=False),
+        Binding("slash", "ask", "Ask", show=False),
         Binding("z", "zoom", "Zoom", show=False),
         Binding("right_square_bracket", "unit(1, 0)", "Next unit", show=False),
         Binding("left_square_bracket", "unit(-1, 0)", "Prev unit", show=False),

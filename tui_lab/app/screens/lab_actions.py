@@ -115,6 +115,22 @@ class LabActions:
             return
         self.session.generate()
 
+    def action_ask(self) -> None:
+        """The query box: labs with a query(text) method (Word2Vec) answer it."""
+        if not self._ready():
+            return
+        if not callable(getattr(self.session.lab, "query", None)):
+            self.notify("this lab kind answers no queries", severity="warning")
+            return
+        from tui_lab.app.screens.prompt import PromptScreen
+
+        prompt = PromptScreen("Ask: most_similar king  |  king - man + woman", "")
+        self.app.push_screen(prompt, self._asked)
+
+    def _asked(self, text: str | None) -> None:
+        if text:
+            self.session.ask(text)
+
     def action_own_input(self) -> None:
         if not self._ready():
             return
