@@ -115,15 +115,6 @@ def gradient_ratio(profile: np.ndarray) -> float:
     return float(profile[0] / profile[reached[-1]]) if len(reached) else 0.0
 
 
-def make_optimizer(params: dict, train: dict):
-    """Adam, SGD (with momentum) or Graves' RMSProp from a scenario's [train] table."""
-    if train["optimizer"] == "adam":
-        return optim.Adam(params, lr=train["lr"])
-    if train["optimizer"] == "sgd":
-        return optim.SGD(params, lr=train["lr"], momentum=train["momentum"])
-    return optim.RMSPropGraves(params, lr=train["lr"])
-
-
 def clipped_step(optimizer, grads: dict, clip: float) -> float:
     """Clip by global norm (clip <= 0: off) and update. Returns the norm before clipping;
     a non-finite norm skips the update (the lab reports NaN, the runner stops)."""

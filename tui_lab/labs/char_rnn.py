@@ -22,6 +22,7 @@ import numpy as np
 from kernels import losses, optim
 from tui_lab.files import atomic_write_text
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text, TopK
+from tui_lab.labs._training import EpochTraining, make_optimizer
 from tui_lab.labs.base import Lab
 from tui_lab.models import GATE_NAMES, Linear, Recurrent, prefixed
 from tui_lab.scenario import Field, ScenarioError
@@ -128,7 +129,7 @@ def check_scenario(scenario) -> None:
         )
 
 
-class CharRNNLab(Lab):
+class CharRNNLab(EpochTraining, Lab):
     kind = "char_rnn"
 
     def __init__(self, scenario):
@@ -160,48 +161,16 @@ class CharRNNLab(Lab):
         )
         self.head = Linear(model["hidden"], vocab, rng=rng)
         self._params = {**self.rnn.parameters(), **prefixed("head", self.head.parameters())}
-        self.optimizer = self._make_optimizer()
+        self.optimizer = make_optimizer(self._params, scenario.section("train"))
         self.generated = ""
         self.start_sequence(None)
 
     # ---- training ---------------------------------------------------------------
-    def _make_optimizer(self):
-        train = self.scenario.section("train")
-        if train["optimizer"] == "adam":
-            return optim.Adam(self._params, lr=train["lr"])
-        if train["optimizer"] == "sgd":
-            return optim.SGD(self._params, lr=train["lr"], momentum=train["momentum"])
-        return optim.RMSPropGraves(self._params, lr=train["lr"])
-
-    def on_live_change(self, dotted: str) -> None:
-        if dotted == "train.lr":
-            self.optimizer.lr = self.scenario.get("train.lr")
-        if dotted == "train.momentum" and hasattr(self.optimizer, "momentum"):
-            self.optimizer.momentum = self.scenario.get("train.momentum")
+    def train_size(self) -> int:
+        return len(self.inputs)
 
     def parameters(self) -> dict[str, np.ndarray]:
         return self._params
-
-    def optimizer_state(self) -> dict[str, np.ndarray]:
-        return self.optimizer.state_dict()
-
-    def load_optimizer_state(self, state) -> None:
-        if state:
-            self.optimizer.load_state_dict(state)
-
-    def batches_per_epoch(self) -> int:
-        return math.ceil(len(self.inputs) / self.scenario.get("train.batch_size"))
-
-    def total_train_steps(self) -> int:
-        return self.scenario.get("train.epochs") * self.batches_per_epoch()
-
-    def batch_indices(self, update: int) -> np.ndarray:
-        """The windows of update k: a pure function of (seed, k), so resume is exact."""
-        per_epoch = self.batches_per_epoch()
-        epoch, position = divmod(update, per_epoch)
-        order = np.random.default_rng([self.scenario.seed, epoch]).permutation(len(self.inputs))
-        size = self.scenario.get("train.batch_size")
-        return order[position * size : (position + 1) * size]
 
     def one_hot(self, codes: np.ndarray) -> np.ndarray:
         """codes: [T, B] ints -> [T, B, V] float32."""

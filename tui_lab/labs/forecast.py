@@ -26,6 +26,7 @@ from kernels import losses, optim
 from tui_lab.files import atomic_write_text
 from tui_lab.frames import Frame
 from tui_lab.labs import _forecast_view as view
+from tui_lab.labs._training import EpochTraining, make_optimizer
 from tui_lab.labs.base import Lab
 from tui_lab.models import Linear, Recurrent, prefixed
 from tui_lab.scenario import Field, ScenarioError
@@ -152,7 +153,7 @@ def check_scenario(scenario) -> None:
     check_updates(scenario, splits.train_end)
 
 
-class ForecastLab(Lab):
+class ForecastLab(EpochTraining, Lab):
     kind = "forecast"
 
     def __init__(self, scenario):
@@ -184,7 +185,7 @@ class ForecastLab(Lab):
         )
         self.head = Linear(model["hidden"], self.horizon, rng=rng)
         self._params = {**self.rnn.parameters(), **prefixed("head", self.head.parameters())}
-        self.optimizer = self._make_optimizer()
+        self.optimizer = make_optimizer(self._params, self.scenario.section("train"))
         self.train_x, self.train_y = self.encode(self.values, self.firsts["train"])
         self._cache: dict = {}
         self._samples = 0
@@ -238,18 +239,6 @@ class ForecastLab(Lab):
         return np.concatenate(parts) if parts else np.zeros((0, self.horizon))
 
     # ---- training ------------------------------------------------------------------
-    def _make_optimizer(self):
-        train = self.scenario.section("train")
-        if train["optimizer"] == "adam":
-            return optim.Adam(self._params, lr=train["lr"])
-        if train["optimizer"] == "sgd":
-            return optim.SGD(self._params, lr=train["lr"])
-        return optim.RMSPropGraves(self._params, lr=train["lr"])
-
-    def on_live_change(self, dotted: str) -> None:
-        if dotted == "train.lr":
-            self.optimizer.lr = self.scenario.get("train.lr")
-
     def parameters(self) -> dict[str, np.ndarray]:
         return self._params
 
@@ -257,25 +246,8 @@ class ForecastLab(Lab):
         super().load_state_arrays(arrays)
         self._cache = {}  # new weights: cached test forecasts are out of date
 
-    def optimizer_state(self) -> dict[str, np.ndarray]:
-        return self.optimizer.state_dict()
-
-    def load_optimizer_state(self, state) -> None:
-        if state:
-            self.optimizer.load_state_dict(state)
-
-    def batches_per_epoch(self) -> int:
-        return math.ceil(len(self.train_x) / self.scenario.get("train.batch_size"))
-
-    def total_train_steps(self) -> int:
-        return self.scenario.get("train.epochs") * self.batches_per_epoch()
-
-    def batch_indices(self, update: int) -> np.ndarray:
-        """The windows of update k: a pure function of (seed, k), so resume is exact."""
-        epoch, position = divmod(update, self.batches_per_epoch())
-        order = np.random.default_rng([self.scenario.seed, epoch]).permutation(len(self.train_x))
-        size = self.scenario.get("train.batch_size")
-        return order[position * size : (position + 1) * size]
+    def train_size(self) -> int:
+        return len(self.train_x)
 
     def loss_and_grads(self, batch: np.ndarray):
         """MSE of a batch of training windows (scaled units) and its gradients."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, TopK
+from tui_lab.labs._training import make_optimizer
 from tui_lab.labs.base import Lab
 from tui_lab.scenario import Field
 from tui_lab.seq2seq import Seq2Seq
-from tui_lab.seqnet import clipped_step, make_optimizer, softmax
+from tui_lab.seqnet import clipped_step, softmax
 from tui_lab.tasks.sequence_tasks import LETTERS, SEQ2SEQ_TASKS, seq2seq_batch, seq2seq_targets
 
 SCHEMA = {

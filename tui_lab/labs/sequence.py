@@ -20,10 +20,11 @@ import numpy as np
 
 from tui_lab import bptt
 from tui_lab.labs._sequence_frames import backward_frame, forward_frame, initial_frame
+from tui_lab.labs._training import make_optimizer
 from tui_lab.labs.base import Lab
 from tui_lab.models import Recurrent
 from tui_lab.scenario import Field, ScenarioError
-from tui_lab.seqnet import SequenceNet, clipped_step, gradient_ratio, make_optimizer
+from tui_lab.seqnet import SequenceNet, clipped_step, gradient_ratio
 from tui_lab.tasks.sequence_tasks import TASK_NAMES, make_task
 
 SCHEMA = {

@@ -1,0 +1,61 @@
+"""Shared training plumbing for labs that train on a fixed set of examples in epochs.
+
+- make_optimizer: Adam, SGD (with momentum) or Graves' RMSProp from a [train] table.
+- EpochTraining: a Lab mixin. Update k trains on batch k mod (batches per epoch) of
+  epoch k // (batches per epoch), in an order drawn from (seed, epoch) alone, so a
+  resumed run sees exactly the batches an uninterrupted one would. The optimizer's
+  state goes into checkpoints, and a live change of train.lr / train.momentum reaches it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kernels import optim
+
+
+def make_optimizer(params: dict, train: dict):
+    """train: a scenario's [train] table with "optimizer" and "lr" (and "momentum" for SGD)."""
+    if train["optimizer"] == "adam":
+        return optim.Adam(params, lr=train["lr"])
+    if train["optimizer"] == "sgd":
+        return optim.SGD(params, lr=train["lr"], momentum=train.get("momentum", 0.0))
+    return optim.RMSPropGraves(params, lr=train["lr"])
+
+
+class EpochTraining:
+    """Mixin for Lab subclasses that set self.optimizer and define train_size()."""
+
+    optimizer: optim.Optimizer
+
+    def train_size(self) -> int:
+        """How many training examples one epoch covers."""
+        raise NotImplementedError
+
+    def batches_per_epoch(self) -> int:
+        return math.ceil(self.train_size() / self.scenario.get("train.batch_size"))
+
+    def total_train_steps(self) -> int:
+        return self.scenario.get("train.epochs") * self.batches_per_epoch()
+
+    def batch_indices(self, update: int) -> np.ndarray:
+        """The examples of update k: a pure function of (seed, k), so resume is exact."""
+        epoch, position = divmod(update, self.batches_per_epoch())
+        order = np.random.default_rng([self.scenario.seed, epoch]).permutation(self.train_size())
+        size = self.scenario.get("train.batch_size")
+        return order[position * size : (position + 1) * size]
+
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, state) -> None:
+        if state:
+            self.optimizer.load_state_dict(state)
+
+    def on_live_change(self, dotted: str) -> None:
+        if dotted == "train.lr":
+            self.optimizer.lr = self.scenario.get("train.lr")
+        if dotted == "train.momentum" and hasattr(self.optimizer, "momentum"):
+            self.optimizer.momentum = self.scenario.get("train.momentum")
