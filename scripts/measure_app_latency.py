@@ -107,7 +107,9 @@ async def run(name: str, width: int, height: int, presses: int) -> None:
         )
         print(
             f"{name} at {width}x{height}: key -> repaint over {presses} steps: "
-            f"median {statistics.median(times):.1f} ms, max {max(times):.1f} ms"
+            f"median {statistics.median(times):.1f} ms, "
+            f"90th percentile {sorted(times)[int(0.9 * (len(times) - 1))]:.1f} ms, "
+            f"max {max(times):.1f} ms; all: {' '.join(f'{t:.0f}' for t in times)}"
         )
 
         # Play mode over a long input (the scenario's own text, repeated).
