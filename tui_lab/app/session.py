@@ -2,7 +2,7 @@
 
 The screen never touches the Lab directly. A LabSession queues jobs on the
 shared compute thread and posts the results (Frames, progress, errors) back
-to the screen as messages. Training runs as ~80 ms chunks that queue their own
+to the screen as messages. Training runs as ~30 ms chunks that queue their own
 continuation, so stepping keys pressed mid-training are answered between two
 chunks and Escape stops training within one chunk.
 """
@@ -17,7 +17,7 @@ from tui_lab.app import messages
 from tui_lab.app.compute import ComputeThread, shared
 from tui_lab.labs import build_lab
 
-TRAIN_CHUNK_S = 0.05
+TRAIN_CHUNK_S = 0.03  # a key pressed mid-training waits at most one chunk
 TRAIN_FRAME_EVERY_S = 0.3
 
 _warmed: set[str] = set()
