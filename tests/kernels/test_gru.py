@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from gradcheck import numeric_grad, rel_err
 
 from kernels import gru
 
@@ -41,25 +42,6 @@ def make(seed=0, dtype=np.float64, t=T):
     }
     p = {k: (rng.normal(size=s) * 0.6).astype(dtype) for k, s in shapes.items()}
     return x.astype(dtype), h0.astype(dtype), p
-
-
-def rel_err(a, b):
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), 1e-12)
-
-
-def numeric_grad(f, arr, eps=1e-6):
-    """Central differences of scalar f() w.r.t. every element of arr (perturbed in place)."""
-    g = np.zeros_like(arr)
-    flat, gflat = arr.reshape(-1), g.reshape(-1)
-    for k in range(flat.size):
-        old = flat[k]
-        flat[k] = old + eps
-        up = f()
-        flat[k] = old - eps
-        down = f()
-        flat[k] = old
-        gflat[k] = (up - down) / (2 * eps)
-    return g
 
 
 def test_forward_matches_reference():

@@ -3,6 +3,7 @@ from the equations, backward vs central finite differences in float64."""
 
 import numpy as np
 import pytest
+from gradcheck import numeric_grad
 
 from kernels.ntm import addressing as A
 from kernels.ntm import heads, memory
@@ -10,20 +11,6 @@ from ntm.reference import address, sigmoid, softmax, softplus
 
 rng = np.random.default_rng(7)
 N, W, S = 7, 4, 3
-
-
-def numeric_grad(f, x, eps=1e-6):
-    """d f / d x for scalar f of an array x (central differences)."""
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        up = f()
-        x[i] = old - eps
-        down = f()
-        x[i] = old
-        g[i] = (up - down) / (2 * eps)
-    return g
 
 
 def assert_close(analytic, numeric):
