@@ -4,6 +4,10 @@
     python scripts/bench_vs_torch.py --check    # float64 outputs/grads vs torch, max abs diffs
     python scripts/bench_vs_torch.py --quick    # fewer repeats
 
+Each row also prints the GEMM rate (FLOPs of the six matrix products per forward+backward,
+gate math left out) of both sides and the rate a 5x ratio would need; the first line is the
+rate of one large float32 GEMM, about the most this machine sustains.
+
 Forward+backward means: our forward + backward(d_out) against torch's forward +
 (out * d_out).sum().backward(), same shapes, same weights, median of repeated runs.
 This script is a developer tool; tui_lab and the tests never import torch.
@@ -82,6 +86,21 @@ def theirs(cell, m, x, h0, c0, d_out):
     return out, xt, ht, ct
 
 
+def gemm_flops(cell, T, B, I, H):
+    """Multiply-add FLOPs of forward + backward: the input and recurrent products forward, and
+    backward their three twins each (dx and dW_ih; dh and dW_hh). The gate math is left out."""
+    forward = 2 * T * B * GATES[cell] * H * (I + H)
+    return 3 * forward
+
+
+def sgemm_ceiling():
+    """GFLOP/s of one large float32 GEMM through numpy's BLAS: what this machine can sustain."""
+    a = np.random.default_rng(0).normal(size=(2048, 2048)).astype(np.float32)
+    out = np.empty_like(a)
+    np.dot(a, a, out)
+    return 2 * 2048**3 / best_time(lambda: np.dot(a, a, out), 5) / 1e9
+
+
 def best_time(fn, calls):
     """Fastest of `calls` timed calls (the one least disturbed by other processes)."""
     best = float("inf")
@@ -119,9 +138,12 @@ def bench(quick, cells=("rnn", "lstm", "gru")):
                 t_ours = min(t_ours, best_time(run_ours, calls))
                 t_torch = min(t_torch, best_time(run_torch, calls))
             rows.append((cell, (T, B, I, H), t_ours, t_torch))
+            gflop = gemm_flops(cell, T, B, I, H) / 1e9
             print(
                 f"{cell:5s} T={T:3d} B={B:3d} I={I:4d} H={H:4d}  ours {t_ours * 1e3:9.3f} ms"
-                f"  torch {t_torch * 1e3:9.3f} ms  torch/ours x{t_torch / t_ours:6.2f}",
+                f"  torch {t_torch * 1e3:9.3f} ms  torch/ours x{t_torch / t_ours:6.2f}"
+                f"  GFLOP/s ours {gflop / t_ours:5.1f} torch {gflop / t_torch:5.1f}"
+                f" (5x torch needs {5 * gflop / t_torch:5.1f})",
                 flush=True,
             )
     return rows
@@ -206,6 +228,7 @@ def main():
     args = ap.parse_args()
     if args.check:
         sys.exit(0 if check() else 1)
+    print(f"float32 sgemm 2048^3 through numpy's BLAS: {sgemm_ceiling():.0f} GFLOP/s (the ceiling)")
     bench_steps()
     bench(args.quick, tuple(args.cells.split(",")))
 
