@@ -18,6 +18,10 @@ the SGD / Adam / RMSPropGraves classes. losses: softmax_cross_entropy, sigmoid_b
 mse, mae, each returning (mean loss, gradient). _common: shared checks and the vectorisable
 exp/sigmoid/tanh the cell loops use.
 
-Numba's on-disk cache (cache=True) does not notice edits to a helper in another module: after
-changing kernels/_common.py, delete kernels/__pycache__/*.nbi and *.nbc.
+Numba's on-disk cache (cache=True) does not notice edits to a helper in another module;
+_cache_guard drops every cache file under kernels/ when any kernel source changed.
 """
+
+from kernels._cache_guard import drop_stale_caches
+
+drop_stale_caches()

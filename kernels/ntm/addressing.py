@@ -17,28 +17,24 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
+from kernels._common import fast_exp
 from kernels.ntm.flags import REASSOC
 
 COS_EPS = 1e-8  # keeps the cosine finite when a memory row or the key is all zeros
 SHARPEN_FLOOR = 1e-8  # log() floor for sharpening; below it the weighting's gradient is 0
 
 
-@njit(cache=True, inline="always")
-def _softmax_into(z, out):
-    """out = softmax(z) (max-subtracted)."""
-    mx = z[0]
-    for i in range(1, z.shape[0]):
-        if z[i] > mx:
-            mx = z[i]
-    total = 0.0
-    for i in range(z.shape[0]):
-        e = math.exp(z[i] - mx)
-        out[i] = e
-        total += e
-    for i in range(z.shape[0]):
-        out[i] = out[i] / total
+@njit(cache=True, fastmath=REASSOC, error_model="numpy")
+def _normalise(w):
+    """w /= sum(w) (a softmax's last step; its exps come from fast_exp, which vectorises)."""
+    total = w.dtype.type(0.0)
+    for i in range(w.shape[0]):
+        total += w[i]
+    for i in range(w.shape[0]):
+        w[i] = w[i] / total
 
 
 @njit(cache=True, fastmath=REASSOC)
@@ -60,28 +56,31 @@ def content_forward(key, beta, mem, K, wc):
     for i in range(1, N):
         if beta * K[i] > mx:
             mx = beta * K[i]
-    total = 0.0
     for i in range(N):
-        e = math.exp(beta * K[i] - mx)
-        wc[i] = e
-        total += e
-    for i in range(N):
-        wc[i] = wc[i] / total
+        wc[i] = fast_exp(beta * K[i] - mx)
+    _normalise(wc)
 
 
-@njit(cache=True, fastmath=REASSOC)
+@njit(cache=True, fastmath=REASSOC, error_model="numpy")
 def content_backward(key, beta, mem, K, wc, d_wc, d_key, d_mem):
-    """Returns d_beta. Sets d_key [W]; adds into d_mem [N, W]."""
+    """Returns d_beta. Sets d_key [W]; adds into d_mem [N, W].
+
+    Three passes, so that each inner loop touches few arrays (one loop updating d_key and
+    d_mem together needed run-time alias checks on six arrays for every row: 2x slower):
+    the per-row scalars, then d_mem row by row, then d_key = sum_i d_dot_i M_i + (sum ck) key.
+    """
     N, W = mem.shape
     s = 0.0
     for i in range(N):
         s += wc[i] * d_wc[i]
-    d_beta = 0.0
     nk = 0.0
     for j in range(W):
         nk += key[j] * key[j]
-        d_key[j] = 0.0
     nk = math.sqrt(nk)
+    d_dot = np.empty(N, dtype=mem.dtype)  # dL/d(key . M_i)
+    c_mem = np.empty(N, dtype=mem.dtype)  # coefficient of M_i in dL/dM_i (from |M_i|)
+    d_beta = 0.0
+    c_key = 0.0  # coefficient of key in dL/dkey (from |key|)
     for i in range(N):
         dz = wc[i] * (d_wc[i] - s)
         d_beta += dz * K[i]
@@ -91,14 +90,24 @@ def content_backward(key, beta, mem, K, wc, d_wc, d_key, d_mem):
             nm += mem[i, j] * mem[i, j]
         nm = math.sqrt(nm)
         denom = nk * nm + COS_EPS
-        d_dot = dK / denom
+        d_dot[i] = dK / denom
         # K = dot / denom: d denom = -dK * K / denom; denom = |k| |m| + eps
         d_den = -dK * K[i] / denom
-        ck = d_den * nm / nk if nk > 0.0 else 0.0  # d|k|/dk = k/|k| (0 at k = 0)
-        cm = d_den * nk / nm if nm > 0.0 else 0.0
+        if nk > 0.0:  # d|k|/dk = k/|k| (0 at k = 0)
+            c_key += d_den * nm / nk
+        c_mem[i] = d_den * nk / nm if nm > 0.0 else 0.0
+    for i in range(N):
+        dd, cm = d_dot[i], c_mem[i]
+        row, d_row = mem[i], d_mem[i]
         for j in range(W):
-            d_key[j] += d_dot * mem[i, j] + ck * key[j]
-            d_mem[i, j] += d_dot * key[j] + cm * mem[i, j]
+            d_row[j] += dd * key[j] + cm * row[j]
+    for j in range(W):
+        d_key[j] = c_key * key[j]
+    for i in range(N):
+        dd = d_dot[i]
+        row = mem[i]
+        for j in range(W):
+            d_key[j] += dd * row[j]
     return d_beta
 
 
@@ -119,6 +128,16 @@ def interpolate_backward(wc, w_prev, g, d_wg, d_wc, d_w_prev):
     return d_g
 
 
+@njit(cache=True, inline="always")
+def _wrap(i, N):
+    """i mod N for -N <= i < 2N (shift ranges are below N): no integer division per tap."""
+    if i < 0:
+        return i + N
+    if i >= N:
+        return i - N
+    return i
+
+
 @njit(cache=True)
 def shift_forward(wg, shift, ws):
     """Circular convolution of wg [N] with shift [S] (index k <-> shift k - s)."""
@@ -128,7 +147,7 @@ def shift_forward(wg, shift, ws):
     for i in range(N):
         acc = 0.0
         for k in range(S):
-            acc += wg[(i - (k - s)) % N] * shift[k]
+            acc += wg[_wrap(i - (k - s), N)] * shift[k]
         ws[i] = acc
 
 
@@ -144,7 +163,7 @@ def shift_backward(wg, shift, d_ws, d_wg, d_shift):
         d_shift[k] = 0.0
     for i in range(N):
         for k in range(S):
-            src = (i - (k - s)) % N
+            src = _wrap(i - (k - s), N)
             d_wg[src] += d_ws[i] * shift[k]
             d_shift[k] += d_ws[i] * wg[src]
 
@@ -159,13 +178,9 @@ def sharpen_forward(ws, gamma, w):
         w[i] = z
         if z > mx:
             mx = z
-    total = 0.0
     for i in range(N):
-        e = math.exp(w[i] - mx)
-        w[i] = e
-        total += e
-    for i in range(N):
-        w[i] = w[i] / total
+        w[i] = fast_exp(w[i] - mx)
+    _normalise(w)
 
 
 @njit(cache=True, fastmath=REASSOC)

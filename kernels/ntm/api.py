@@ -95,9 +95,10 @@ def forward(shape: NTMShape, flat: np.ndarray, x, lengths=None, threaded=True) -
         cs=np.zeros((B, T + 1, H), dt),
         gates=np.zeros((B, T, 4 * H), dt),
         act=np.zeros((B, T, shape.head_rows), dt),
-        addr=np.zeros((B, T, shape.heads, 5, N), dt),
+        # the two largest: steps past an episode's length stay unwritten (never read)
+        addr=np.empty((B, T, shape.heads, 5, N), dt),
         reads=np.zeros((B, T + 1, R, W), dt),
-        mems=np.zeros((B, T * Wh + 1, N, W), dt),
+        mems=np.empty((B, T * Wh + 1, N, W), dt),
         logits=np.zeros((B, T, shape.outputs), dt),
     )
     run = forward_batch if B > 1 and threaded else forward_serial

@@ -12,68 +12,69 @@ Shapes: u [I] input, h, c [H], gates [4H] (post-activation), w_ih_t [I, 4H], w_h
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
-from kernels._common import sigmoid
-from kernels.ntm.linear import linear_forward
+from kernels._common import one, sigmoid, tanh
+from kernels.ntm.linear import add_vec_mat, linear_forward
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lstm_step_forward(u, h_prev, c_prev, w_ih_t, w_hh_t, bias, gates, h, c):
     """Fills gates [4H], h, c [H]."""
-    H = h.shape[0]
     linear_forward(w_ih_t, bias, u, gates)
-    for k in range(H):
-        hk = h_prev[k]
-        row = w_hh_t[k]
-        for j in range(4 * H):
-            gates[j] += hk * row[j]
+    add_vec_mat(h_prev, w_hh_t, gates)
+    _gates_forward(gates, c_prev, c, h)
+
+
+@njit(cache=True, error_model="numpy")
+def _gates_forward(gates, c_prev, c, h):
+    """Activations in place (i, f, g, o) and the new c, h. Not inlined, one slice per gate,
+    vectorisable tanh/sigmoid: the same recipe (and reasons) as kernels/lstm.py's _fwd_step."""
+    H = h.shape[0]
+    gi, gf, gg, go = gates[:H], gates[H : 2 * H], gates[2 * H : 3 * H], gates[3 * H :]
     for j in range(H):
-        i = sigmoid(gates[j])
-        f = sigmoid(gates[H + j])
-        g = math.tanh(gates[2 * H + j])
-        o = sigmoid(gates[3 * H + j])
+        i = sigmoid(gi[j])
+        f = sigmoid(gf[j])
+        g = tanh(gg[j])
+        o = sigmoid(go[j])
         cj = f * c_prev[j] + i * g
-        gates[j] = i
-        gates[H + j] = f
-        gates[2 * H + j] = g
-        gates[3 * H + j] = o
+        gi[j] = i
+        gf[j] = f
+        gg[j] = g
+        go[j] = o
         c[j] = cj
-        h[j] = o * math.tanh(cj)
+        h[j] = o * tanh(cj)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lstm_step_backward(c_prev, gates, c, d_h, d_c, w_ih, w_hh, d_pre, d_u, d_h_prev):
     """d_h: total dL/dh_t. d_c: in dL/dc_t from later steps, out dL/dc_{t-1} (in place).
     Sets d_pre [4H] (dL/d pre-activations), d_u [I], d_h_prev [H]. The weight and bias
     gradients are sums over steps of outer(d_pre, u) etc.: the caller forms them once per
     episode (linear.add_outer_sum)."""
+    _gates_backward(c_prev, gates, c, d_h, d_c, d_pre)
+    d_u[:] = 0.0
+    d_h_prev[:] = 0.0
+    add_vec_mat(d_pre, w_ih, d_u)
+    add_vec_mat(d_pre, w_hh, d_h_prev)
+
+
+@njit(cache=True, error_model="numpy")
+def _gates_backward(c_prev, gates, c, d_h, d_c, d_pre):
+    """d_pre [4H] from d_h, d_c [H] (d_c is replaced by dL/dc_{t-1}); see _gates_forward."""
     H = c.shape[0]
-    n_in = d_u.shape[0]
+    gi, gf, gg, go = gates[:H], gates[H : 2 * H], gates[2 * H : 3 * H], gates[3 * H :]
+    pi, pf, pg, po = d_pre[:H], d_pre[H : 2 * H], d_pre[2 * H : 3 * H], d_pre[3 * H :]
     for j in range(H):
-        i = gates[j]
-        f = gates[H + j]
-        g = gates[2 * H + j]
-        o = gates[3 * H + j]
-        tc = math.tanh(c[j])
-        dct = d_c[j] + d_h[j] * o * (1.0 - tc * tc)
-        d_pre[j] = dct * g * i * (1.0 - i)
-        d_pre[H + j] = dct * c_prev[j] * f * (1.0 - f)
-        d_pre[2 * H + j] = dct * i * (1.0 - g * g)
-        d_pre[3 * H + j] = d_h[j] * tc * o * (1.0 - o)
+        one_ = one(c[j])
+        i = gi[j]
+        f = gf[j]
+        g = gg[j]
+        o = go[j]
+        tc = tanh(c[j])
+        dct = d_c[j] + d_h[j] * o * (one_ - tc * tc)
+        pi[j] = dct * g * i * (one_ - i)
+        pf[j] = dct * c_prev[j] * f * (one_ - f)
+        pg[j] = dct * i * (one_ - g * g)
+        po[j] = d_h[j] * tc * o * (one_ - o)
         d_c[j] = dct * f
-    for k in range(n_in):
-        d_u[k] = 0.0
-    for k in range(H):
-        d_h_prev[k] = 0.0
-    for j in range(4 * H):
-        dj = d_pre[j]
-        if dj != 0.0:
-            row_i = w_ih[j]
-            for k in range(n_in):
-                d_u[k] += dj * row_i[k]
-            row_h = w_hh[j]
-            for k in range(H):
-                d_h_prev[k] += dj * row_h[k]
