@@ -161,10 +161,29 @@ def test_evaluate_reports_bits_and_lengths():
     assert 0 <= metrics["wrong_bits"] <= 3 * 3
 
 
-def test_resume_equals_uninterrupted(tmp_path):
-    straight = build_lab(tiny("train.optimizer=rmsprop_graves", "train.lr=0.001"))
+def test_learning_rate_falls_geometrically_to_lr_final():
+    lab = build_lab(tiny("train.lr=0.01", "train.lr_final=0.0001", "train.updates=101"))
+    assert lab.learning_rate(0) == pytest.approx(0.01, rel=1e-12)
+    assert lab.learning_rate(50) == pytest.approx(0.001, rel=1e-12)
+    assert lab.learning_rate(100) == pytest.approx(0.0001, rel=1e-12)
+    assert lab.learning_rate(500) == pytest.approx(0.0001, rel=1e-12)  # trained past the plan
+    lab.train(2)
+    assert lab.optimizer.lr == pytest.approx(0.01 * 0.01 ** (1 / 100), rel=1e-12)
+    constant = build_lab(tiny("train.lr=0.01", "train.updates=101"))
+    assert constant.learning_rate(0) == constant.learning_rate(100) == 0.01
+
+
+@pytest.mark.parametrize(
+    "sets",
+    [
+        ("train.optimizer=rmsprop_graves", "train.lr=0.001"),
+        ("train.optimizer=adam", "train.lr=0.01", "train.lr_final=0.001", "train.updates=8"),
+    ],
+)
+def test_resume_equals_uninterrupted(tmp_path, sets):
+    straight = build_lab(tiny(*sets))
     straight.train(6)
-    first = build_lab(tiny("train.optimizer=rmsprop_graves", "train.lr=0.001"))
+    first = build_lab(tiny(*sets))
     first.train(3)
     first.save(tmp_path / "c.npz")
     resumed = Lab.load(tmp_path / "c.npz")

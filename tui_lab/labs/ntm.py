@@ -61,6 +61,14 @@ SCHEMA = {
         "parallel": Field("bool", True, doc="episodes of a batch in parallel threads"),
         "optimizer": Field("str", "rmsprop_graves", choices=("rmsprop_graves", "adam")),
         "lr": Field("float", 1e-4, min=1e-7, max=1.0, live=True),
+        "lr_final": Field(
+            "float",
+            0.0,
+            min=0.0,
+            max=1.0,
+            live=True,
+            doc="0 = constant lr; else lr falls geometrically to this at the last update",
+        ),
         "momentum": Field("float", 0.9, min=0.0, max=0.999, live=True, doc="RMSProp"),
         "decay": Field("float", 0.95, min=0.0, max=0.9999, live=True, doc="RMSProp"),
         "clip_value": Field(
@@ -152,9 +160,19 @@ class NTMLab(Lab):
             self._params, lr=train["lr"], decay=train["decay"], momentum=train["momentum"]
         )
 
+    def learning_rate(self, update: int) -> float:
+        """train.lr, or with train.lr_final > 0 the geometric path from lr (update 0) to
+        lr_final (the last update): late updates then make small steps, and a run stops
+        near a minimum instead of wherever Adam's last large step threw it."""
+        train = self.scenario.section("train")
+        lr, lr_final, updates = train["lr"], train["lr_final"], train["updates"]
+        if lr_final <= 0 or updates <= 1:
+            return lr
+        return lr * (lr_final / lr) ** (min(update, updates - 1) / (updates - 1))
+
     def on_live_change(self, dotted: str) -> None:
         train = self.scenario.section("train")
-        self.optimizer.lr = train["lr"]
+        self.optimizer.lr = self.learning_rate(self.train_step)
         if isinstance(self.optimizer, optim.RMSPropGraves):
             self.optimizer.momentum = train["momentum"]
             self.optimizer.decay = train["decay"]
@@ -194,6 +212,7 @@ class NTMLab(Lab):
             optim.clip_global_norm([flat], train["clip_norm"])
         if train["clip_value"] > 0:
             optim.clip_elementwise(flat, train["clip_value"])
+        self.optimizer.lr = self.learning_rate(self.train_step)
         self.optimizer.step(grads)
         return cost
 
