@@ -173,6 +173,20 @@ def test_learning_rate_falls_geometrically_to_lr_final():
     assert constant.learning_rate(0) == constant.learning_rate(100) == 0.01
 
 
+def test_learning_rate_holds_until_lr_decay_start():
+    lab = build_lab(
+        tiny(
+            "train.lr=0.01",
+            "train.lr_final=0.0001",
+            "train.updates=201",
+            "train.lr_decay_start=0.5",
+        )
+    )
+    assert lab.learning_rate(0) == lab.learning_rate(100) == 0.01
+    assert lab.learning_rate(150) == pytest.approx(0.001, rel=1e-12)
+    assert lab.learning_rate(200) == pytest.approx(0.0001, rel=1e-12)
+
+
 @pytest.mark.parametrize(
     "sets",
     [

@@ -69,6 +69,14 @@ SCHEMA = {
             live=True,
             doc="0 = constant lr; else lr falls geometrically to this at the last update",
         ),
+        "lr_decay_start": Field(
+            "float",
+            0.0,
+            min=0.0,
+            max=0.999,
+            live=True,
+            doc="fraction of train.updates run at train.lr before the fall to lr_final",
+        ),
         "momentum": Field("float", 0.9, min=0.0, max=0.999, live=True, doc="RMSProp"),
         "decay": Field("float", 0.95, min=0.0, max=0.9999, live=True, doc="RMSProp"),
         "clip_value": Field(
@@ -161,14 +169,17 @@ class NTMLab(Lab):
         )
 
     def learning_rate(self, update: int) -> float:
-        """train.lr, or with train.lr_final > 0 the geometric path from lr (update 0) to
-        lr_final (the last update): late updates then make small steps, and a run stops
-        near a minimum instead of wherever Adam's last large step threw it."""
+        """train.lr, or with train.lr_final > 0 the geometric path from lr (at update
+        lr_decay_start * updates) to lr_final (the last update): late updates then make
+        small steps, and a run stops near a minimum instead of wherever Adam's last large
+        step threw it."""
         train = self.scenario.section("train")
         lr, lr_final, updates = train["lr"], train["lr_final"], train["updates"]
-        if lr_final <= 0 or updates <= 1:
+        start = int(train["lr_decay_start"] * updates)
+        if lr_final <= 0 or updates - 1 <= start:
             return lr
-        return lr * (lr_final / lr) ** (min(update, updates - 1) / (updates - 1))
+        progress = (min(update, updates - 1) - start) / (updates - 1 - start)
+        return lr * (lr_final / lr) ** max(progress, 0.0)
 
     def on_live_change(self, dotted: str) -> None:
         train = self.scenario.section("train")
