@@ -26,6 +26,11 @@ from kernels.ntm.layout import NTMShape, views
 MEMORY_INIT = 1e-6  # every memory cell starts at this constant (Collier and Beel 2018)
 
 
+def _trace_arrays(tr) -> tuple:
+    """The per-step arrays the batch kernels fill and read, in batch.py's trace order."""
+    return (tr.ctrl_in, tr.hs, tr.cs, tr.gates, tr.act, tr.addr, tr.reads, tr.mems, tr.logits)
+
+
 def softmax_rows(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -101,10 +106,7 @@ def forward(shape: NTMShape, flat: np.ndarray, x, lengths=None, threaded=True) -
         mems=np.empty((B, T * Wh + 1, N, W), dt),
         logits=np.zeros((B, T, shape.outputs), dt),
     )
-    run = forward_batch if B > 1 and threaded else forward_serial
-    run(
-        xb,
-        lengths,
+    weights = (
         np.ascontiguousarray(p["controller.weight_ih"].T),
         np.ascontiguousarray(p["controller.weight_hh"].T),
         p["controller.bias"],
@@ -119,16 +121,9 @@ def forward(shape: NTMShape, flat: np.ndarray, x, lengths=None, threaded=True) -
         shape.head_offsets(),
         shape.shifts,
         dt.type(MEMORY_INIT),
-        tr.ctrl_in,
-        tr.hs,
-        tr.cs,
-        tr.gates,
-        tr.act,
-        tr.addr,
-        tr.reads,
-        tr.mems,
-        tr.logits,
     )
+    run = forward_batch if B > 1 and threaded else forward_serial
+    run(xb, lengths, weights, _trace_arrays(tr))
     return tr
 
 
@@ -151,13 +146,7 @@ def backward(trace: NTMTrace, targets, mask, scale: float = 1.0, threaded=True):
     grads = np.empty((B, tr.shape.size), dt)
     losses = np.zeros(B, np.float64)
     p = tr.params
-    run = backward_batch if B > 1 and threaded else backward_serial
-    run(
-        tr.x,
-        tr.lengths,
-        tb,
-        mb,
-        dt.type(scale),
+    weights = (
         p["controller.weight_ih"],
         p["controller.weight_hh"],
         p["heads.weight"],
@@ -166,18 +155,10 @@ def backward(trace: NTMTrace, targets, mask, scale: float = 1.0, threaded=True):
         tr.w0,
         tr.shape.head_offsets(),
         tr.shape.shifts,
-        tr.ctrl_in,
-        tr.hs,
-        tr.cs,
-        tr.gates,
-        tr.act,
-        tr.addr,
-        tr.reads,
-        tr.mems,
-        tr.logits,
-        offsets,
-        grads,
-        losses,
+    )
+    run = backward_batch if B > 1 and threaded else backward_serial
+    run(
+        tr.x, tr.lengths, tb, mb, dt.type(scale), weights, _trace_arrays(tr), offsets, grads, losses
     )
     flat = sum_rows(grads)
     named = views(tr.shape, flat)

@@ -4,7 +4,15 @@ Each episode runs whole in one thread (episode.py). Gradients go to grads[b] (a 
 the parameter vector's size) and the caller sums the rows in a fixed order, so results do
 not depend on how many threads ran or how the episodes were scheduled.
 
-Batch-first trace arrays: every array of episode.py's trace with a leading [B] axis.
+The arguments travel as two tuples (api.py builds them):
+    forward weights  (w_ih_t, w_hh_t, bias, h0, c0, heads_w_t, heads_b, out_w_t, out_b,
+                      read0, w0, head_off, shifts, mem_init)
+    backward weights (w_ih, w_hh, heads_w, out_w, read0, w0, head_off, shifts)
+    trace            (ctrl_in, hs, cs, gates, act, addr, reads, mems, logits), each with a
+                     leading [B] axis over episode.py's per-episode arrays.
+Each loop comes twice, with prange and with range: one body compiled under two `parallel`
+flags would share one Numba cache entry, so the twins are two functions over one
+per-episode helper.
 """
 
 from __future__ import annotations
@@ -15,122 +23,53 @@ from numba import njit, prange
 from kernels.ntm.episode import episode_backward, episode_forward
 
 
+@njit(cache=True)
+def _forward_episode(b, x, lengths, weights, trace):
+    """Episode b of the batch: x [B, T, X], lengths [B]; fills trace[...][b]."""
+    w_ih_t, w_hh_t, bias, h0, c0, heads_w_t, heads_b, out_w_t, out_b = weights[:9]
+    read0, w0, head_off, shifts, mem_init = weights[9:]
+    ctrl_in, hs, cs, gates, act, addr, reads, mems, logits = trace
+    episode_forward(
+        x[b],
+        lengths[b],
+        w_ih_t,
+        w_hh_t,
+        bias,
+        h0,
+        c0,
+        heads_w_t,
+        heads_b,
+        out_w_t,
+        out_b,
+        read0,
+        w0,
+        head_off,
+        shifts,
+        mem_init,
+        ctrl_in[b],
+        hs[b],
+        cs[b],
+        gates[b],
+        act[b],
+        addr[b],
+        reads[b],
+        mems[b],
+        logits[b],
+    )
+
+
 @njit(cache=True, parallel=True, nogil=True)
-def forward_batch(
-    x,
-    lengths,
-    w_ih_t,
-    w_hh_t,
-    bias,
-    h0,
-    c0,
-    heads_w_t,
-    heads_b,
-    out_w_t,
-    out_b,
-    read0,
-    w0,
-    head_off,
-    shifts,
-    mem_init,
-    ctrl_in,
-    hs,
-    cs,
-    gates,
-    act,
-    addr,
-    reads,
-    mems,
-    logits,
-):
-    """x [B, T, X], lengths [B]; fills the [B, ...] trace arrays."""
+def forward_batch(x, lengths, weights, trace):
+    """x [B, T, X], lengths [B]; fills the [B, ...] trace arrays, episodes in parallel."""
     for b in prange(x.shape[0]):
-        episode_forward(
-            x[b],
-            lengths[b],
-            w_ih_t,
-            w_hh_t,
-            bias,
-            h0,
-            c0,
-            heads_w_t,
-            heads_b,
-            out_w_t,
-            out_b,
-            read0,
-            w0,
-            head_off,
-            shifts,
-            mem_init,
-            ctrl_in[b],
-            hs[b],
-            cs[b],
-            gates[b],
-            act[b],
-            addr[b],
-            reads[b],
-            mems[b],
-            logits[b],
-        )
+        _forward_episode(b, x, lengths, weights, trace)
 
 
 @njit(cache=True, nogil=True)
-def forward_serial(
-    x,
-    lengths,
-    w_ih_t,
-    w_hh_t,
-    bias,
-    h0,
-    c0,
-    heads_w_t,
-    heads_b,
-    out_w_t,
-    out_b,
-    read0,
-    w0,
-    head_off,
-    shifts,
-    mem_init,
-    ctrl_in,
-    hs,
-    cs,
-    gates,
-    act,
-    addr,
-    reads,
-    mems,
-    logits,
-):
+def forward_serial(x, lengths, weights, trace):
     """forward_batch without threads (batch 1, or a busy machine)."""
     for b in range(x.shape[0]):
-        episode_forward(
-            x[b],
-            lengths[b],
-            w_ih_t,
-            w_hh_t,
-            bias,
-            h0,
-            c0,
-            heads_w_t,
-            heads_b,
-            out_w_t,
-            out_b,
-            read0,
-            w0,
-            head_off,
-            shifts,
-            mem_init,
-            ctrl_in[b],
-            hs[b],
-            cs[b],
-            gates[b],
-            act[b],
-            addr[b],
-            reads[b],
-            mems[b],
-            logits[b],
-        )
+        _forward_episode(b, x, lengths, weights, trace)
 
 
 @njit(cache=True)
@@ -141,154 +80,72 @@ def _take(row, offset, shape):
     return row[offset : offset + n]
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def backward_batch(
-    x,
-    lengths,
-    targets,
-    mask,
-    scale,
-    w_ih,
-    w_hh,
-    heads_w,
-    out_w,
-    read0,
-    w0,
-    head_off,
-    shifts,
-    ctrl_in,
-    hs,
-    cs,
-    gates,
-    act,
-    addr,
-    reads,
-    mems,
-    logits,
-    offsets,
-    grads,
-    losses,
-):
-    """targets [B, T, Y], mask [B, T]; grads [B, size] (overwritten) and losses [B] (nats).
-    offsets: start of each parameter in the flat vector, in layout.param_shapes() order."""
+@njit(cache=True)
+def _backward_episode(b, x, lengths, targets, mask, scale, weights, trace, offsets, grads):
+    """Episode b: sets grads[b] (a flat parameter row) and returns its loss in nats."""
+    w_ih, w_hh, heads_w, out_w, read0, w0, head_off, shifts = weights
+    ctrl_in, hs, cs, gates, act, addr, reads, mems, logits = trace
     G, I = w_ih.shape
     H = w_hh.shape[1]
     P = heads_w.shape[0]
     Y, Oi = out_w.shape
     R, W = read0.shape
     n_heads, N = w0.shape
+    row = grads[b]
+    row[:] = 0.0
+    return episode_backward(
+        x[b],
+        lengths[b],
+        targets[b],
+        mask[b],
+        scale,
+        w_ih,
+        w_hh,
+        heads_w,
+        out_w,
+        read0,
+        w0,
+        head_off,
+        shifts,
+        ctrl_in[b],
+        hs[b],
+        cs[b],
+        gates[b],
+        act[b],
+        addr[b],
+        reads[b],
+        mems[b],
+        logits[b],
+        _take(row, offsets[0], (G, I)).reshape((G, I)),
+        _take(row, offsets[1], (G, H)).reshape((G, H)),
+        _take(row, offsets[2], (G,)),
+        _take(row, offsets[3], (H,)),
+        _take(row, offsets[4], (H,)),
+        _take(row, offsets[5], (P, H)).reshape((P, H)),
+        _take(row, offsets[6], (P,)),
+        _take(row, offsets[7], (Y, Oi)).reshape((Y, Oi)),
+        _take(row, offsets[8], (Y,)),
+        _take(row, offsets[9], (R, W)).reshape((R, W)),
+        _take(row, offsets[10], (n_heads, N)).reshape((n_heads, N)),
+    )
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def backward_batch(x, lengths, targets, mask, scale, weights, trace, offsets, grads, losses):
+    """targets [B, T, Y], mask [B, T]; grads [B, size] (overwritten) and losses [B] (nats).
+    offsets: start of each parameter in the flat vector, in layout.param_shapes() order."""
     for b in prange(x.shape[0]):
-        row = grads[b]
-        row[:] = 0.0
-        losses[b] = episode_backward(
-            x[b],
-            lengths[b],
-            targets[b],
-            mask[b],
-            scale,
-            w_ih,
-            w_hh,
-            heads_w,
-            out_w,
-            read0,
-            w0,
-            head_off,
-            shifts,
-            ctrl_in[b],
-            hs[b],
-            cs[b],
-            gates[b],
-            act[b],
-            addr[b],
-            reads[b],
-            mems[b],
-            logits[b],
-            _take(row, offsets[0], (G, I)).reshape((G, I)),
-            _take(row, offsets[1], (G, H)).reshape((G, H)),
-            _take(row, offsets[2], (G,)),
-            _take(row, offsets[3], (H,)),
-            _take(row, offsets[4], (H,)),
-            _take(row, offsets[5], (P, H)).reshape((P, H)),
-            _take(row, offsets[6], (P,)),
-            _take(row, offsets[7], (Y, Oi)).reshape((Y, Oi)),
-            _take(row, offsets[8], (Y,)),
-            _take(row, offsets[9], (R, W)).reshape((R, W)),
-            _take(row, offsets[10], (n_heads, N)).reshape((n_heads, N)),
+        losses[b] = _backward_episode(
+            b, x, lengths, targets, mask, scale, weights, trace, offsets, grads
         )
 
 
 @njit(cache=True, nogil=True)
-def backward_serial(
-    x,
-    lengths,
-    targets,
-    mask,
-    scale,
-    w_ih,
-    w_hh,
-    heads_w,
-    out_w,
-    read0,
-    w0,
-    head_off,
-    shifts,
-    ctrl_in,
-    hs,
-    cs,
-    gates,
-    act,
-    addr,
-    reads,
-    mems,
-    logits,
-    offsets,
-    grads,
-    losses,
-):
+def backward_serial(x, lengths, targets, mask, scale, weights, trace, offsets, grads, losses):
     """backward_batch without threads."""
-    G, I = w_ih.shape
-    H = w_hh.shape[1]
-    P = heads_w.shape[0]
-    Y, Oi = out_w.shape
-    R, W = read0.shape
-    n_heads, N = w0.shape
     for b in range(x.shape[0]):
-        row = grads[b]
-        row[:] = 0.0
-        losses[b] = episode_backward(
-            x[b],
-            lengths[b],
-            targets[b],
-            mask[b],
-            scale,
-            w_ih,
-            w_hh,
-            heads_w,
-            out_w,
-            read0,
-            w0,
-            head_off,
-            shifts,
-            ctrl_in[b],
-            hs[b],
-            cs[b],
-            gates[b],
-            act[b],
-            addr[b],
-            reads[b],
-            mems[b],
-            logits[b],
-            _take(row, offsets[0], (G, I)).reshape((G, I)),
-            _take(row, offsets[1], (G, H)).reshape((G, H)),
-            _take(row, offsets[2], (G,)),
-            _take(row, offsets[3], (H,)),
-            _take(row, offsets[4], (H,)),
-            _take(row, offsets[5], (P, H)).reshape((P, H)),
-            _take(row, offsets[6], (P,)),
-            _take(row, offsets[7], (Y, Oi)).reshape((Y, Oi)),
-            _take(row, offsets[8], (Y,)),
-            _take(row, offsets[9], (R, W)).reshape((R, W)),
-            _take(row, offsets[10], (n_heads, N)).reshape((n_heads, N)),
+        losses[b] = _backward_episode(
+            b, x, lengths, targets, mask, scale, weights, trace, offsets, grads
         )
 
 

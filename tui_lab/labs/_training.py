@@ -1,9 +1,10 @@
 """Shared training plumbing for labs that train on a fixed set of examples in epochs.
 
 - make_optimizer: Adam, SGD (with momentum) or Graves' RMSProp from a [train] table.
-- EpochTraining: a Lab mixin. Update k trains on batch k mod (batches per epoch) of
-  epoch k // (batches per epoch), in an order drawn from (seed, epoch) alone, so a
-  resumed run sees exactly the batches an uninterrupted one would. The optimizer's
+- EpochTraining: a Lab mixin. train_one is a clipped step on the kind's loss_and_grads.
+  Update k trains on batch k mod (batches per epoch) of epoch k // (batches per epoch),
+  in an order drawn from (seed, epoch) alone, so a resumed run sees exactly the batches
+  an uninterrupted one would. The optimizer's
   state goes into checkpoints, and a live change of train.lr / train.momentum reaches it.
 """
 
@@ -14,6 +15,7 @@ import math
 import numpy as np
 
 from kernels import optim
+from tui_lab.seqnet import clipped_step
 
 
 def make_optimizer(params: dict, train: dict):
@@ -39,6 +41,16 @@ class EpochTraining:
 
     def total_train_steps(self) -> int:
         return self.scenario.get("train.epochs") * self.batches_per_epoch()
+
+    def loss_and_grads(self, indices: np.ndarray) -> tuple[float, dict]:
+        """Loss and gradients (by parameter name) on the training examples `indices`."""
+        raise NotImplementedError
+
+    def train_one(self) -> float:
+        """One update on the examples of update k, clipped by train.clip (0 = off)."""
+        loss, grads = self.loss_and_grads(self.batch_indices(self.train_step))
+        norm = clipped_step(self.optimizer, grads, self.scenario.get("train.clip"))
+        return loss if math.isfinite(norm) else math.nan
 
     def batch_indices(self, update: int) -> np.ndarray:
         """The examples of update k: a pure function of (seed, k), so resume is exact."""

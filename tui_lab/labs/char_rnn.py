@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kernels import losses, optim
+from kernels import losses
 from tui_lab.files import atomic_write_text
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text, TopK
 from tui_lab.labs._training import EpochTraining, make_optimizer
@@ -197,15 +197,6 @@ class CharRNNLab(EpochTraining, Lab):
         grads = {name: grads[name] for name in self.rnn.parameters()}
         grads["head.weight"], grads["head.bias"] = head_grads["weight"], head_grads["bias"]
         return loss, grads
-
-    def train_one(self) -> float:
-        loss, grads = self.loss_and_grads(self.batch_indices(self.train_step))
-        clip = self.scenario.get("train.clip")
-        norm = optim.clip_global_norm(list(grads.values()), clip if clip > 0 else math.inf)
-        if not math.isfinite(norm):
-            return math.nan
-        self.optimizer.step(grads)
-        return loss
 
     # ---- prediction -------------------------------------------------------------
     def predict_windows(self, codes: np.ndarray) -> np.ndarray:
