@@ -98,7 +98,7 @@ def forward(shape: NTMShape, flat: np.ndarray, x, lengths=None, threaded=True) -
         ctrl_in=np.zeros((B, T, shape.controller_inputs), dt),
         hs=np.zeros((B, T + 1, H), dt),
         cs=np.zeros((B, T + 1, H), dt),
-        gates=np.zeros((B, T, 4 * H), dt),
+        gates=np.zeros((B, T, shape.gate_rows), dt),
         act=np.zeros((B, T, shape.head_rows), dt),
         # the two largest: steps past an episode's length stay unwritten (never read)
         addr=np.empty((B, T, shape.heads, 5, N), dt),

@@ -86,8 +86,8 @@ def _backward_episode(b, x, lengths, targets, mask, scale, weights, trace, offse
     w_ih, w_hh, heads_w, out_w, read0, w0, head_off, shifts = weights
     ctrl_in, hs, cs, gates, act, addr, reads, mems, logits = trace
     G, I = w_ih.shape
-    H = w_hh.shape[1]
-    P = heads_w.shape[0]
+    S = w_hh.shape[1]  # H, or 0 for the feed-forward controller (no state of its own)
+    P, H = heads_w.shape
     Y, Oi = out_w.shape
     R, W = read0.shape
     n_heads, N = w0.shape
@@ -117,10 +117,10 @@ def _backward_episode(b, x, lengths, targets, mask, scale, weights, trace, offse
         mems[b],
         logits[b],
         _take(row, offsets[0], (G, I)).reshape((G, I)),
-        _take(row, offsets[1], (G, H)).reshape((G, H)),
+        _take(row, offsets[1], (G, S)).reshape((G, S)),
         _take(row, offsets[2], (G,)),
-        _take(row, offsets[3], (H,)),
-        _take(row, offsets[4], (H,)),
+        _take(row, offsets[3], (S,)),
+        _take(row, offsets[4], (S,)),
         _take(row, offsets[5], (P, H)).reshape((P, H)),
         _take(row, offsets[6], (P,)),
         _take(row, offsets[7], (Y, Oi)).reshape((Y, Oi)),

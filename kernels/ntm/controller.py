@@ -1,4 +1,5 @@
-"""The NTM's LSTM controller, one step of one episode (vectors, not batches).
+"""The NTM's controllers, one step of one episode (vectors, not batches): an LSTM, or a
+feed-forward layer h_t = tanh(W_ih u_t + b) (the paper's other controller).
 
 Same equations and gate order (i, f, g, o) as kernels/lstm.py (PyTorch's), with one bias
 vector (PyTorch's bias_ih + bias_hh). The NTM needs a step-at-a-time controller because its
@@ -6,7 +7,8 @@ input at step t holds the read vectors of step t - 1, so the input projections o
 sequence cannot be computed up front as kernels/lstm.py does; this fused step keeps one
 episode's work in one thread.
 
-Shapes: u [I] input, h, c [H], gates [4H] (post-activation), w_ih_t [I, 4H], w_hh_t [H, 4H]
+Shapes: u [I] input, h, c [H], gates [4H] (post-activation; the feed-forward layer keeps its
+pre-activation [H] there), w_ih_t [I, 4H], w_hh_t [H, 4H]
 (transposed for the forward loops), w_ih [4H, I], w_hh [4H, H] (stored layout, backward).
 """
 
@@ -78,3 +80,20 @@ def _gates_backward(c_prev, gates, c, d_h, d_c, d_pre):
         pg[j] = dct * i * (one_ - g * g)
         po[j] = d_h[j] * tc * o * (one_ - o)
         d_c[j] = dct * f
+
+
+@njit(cache=True, error_model="numpy")
+def feedforward_step_forward(u, w_ih_t, bias, pre, h):
+    """Fills pre [H] = w_ih_t^T u + bias and h [H] = tanh(pre)."""
+    linear_forward(w_ih_t, bias, u, pre)
+    for j in range(h.shape[0]):
+        h[j] = tanh(pre[j])
+
+
+@njit(cache=True, error_model="numpy")
+def feedforward_step_backward(h, d_h, w_ih, d_pre, d_u):
+    """d_h: dL/dh_t -> d_pre [H] = d_h * (1 - h^2) and d_u [I] = w_ih^T d_pre (set)."""
+    for j in range(h.shape[0]):
+        d_pre[j] = d_h[j] * (one(h[j]) - h[j] * h[j])
+    d_u[:] = 0.0
+    add_vec_mat(d_pre, w_ih, d_u)

@@ -3,7 +3,7 @@
 Step t of an episode (all heads address the memory M as it was at the start of the step):
 
     u_t     = [x_t, r_{t-1}]                          controller input (r_{-1} = read0)
-    h_t,c_t = LSTM(u_t, h_{t-1}, c_{t-1})
+    h_t,c_t = LSTM(u_t, h_{t-1}, c_{t-1})            or h_t = tanh(W_ih u_t + b) (feed-forward)
     raw_t   = W_heads h_t + b_heads  -> per head key, beta, g, gamma, shift (+ erase, add)
     w_t^k   = address(raw^k, M, w_{t-1}^k)           content -> interpolate -> shift -> sharpen
     r_t^k   = w_t^k M                                 read heads, before this step's writes
@@ -11,7 +11,8 @@ Step t of an episode (all heads address the memory M as it was at the start of t
     y_t     = W_out [h_t, r_t] + b_out                output logits (sigmoid outputs, BCE)
 
 Trace arrays for one episode (T = the padded length, n = this episode's steps <= T):
-ctrl_in [T, I], hs, cs [T+1, H] (index 0 = initial state), gates [T, 4H], act [T, P] (activated
+ctrl_in [T, I], hs, cs [T+1, H] (index 0 = initial state), gates [T, G] (G = 4H for the LSTM,
+H for the feed-forward controller, which has no weight_hh, h0, c0: zero-size), act [T, P] (activated
 head blocks), addr [T, heads, 5, N] (content similarity K, wc, wg, ws, w), reads [T+1, R, W]
 (index 0 = read0), mems [T*Wh+1, N, W] (index t*Wh + q = memory before write head q of step t),
 logits [T, Y].
@@ -34,7 +35,12 @@ from kernels.ntm.addressing import (
     shift_backward,
     shift_forward,
 )
-from kernels.ntm.controller import lstm_step_backward, lstm_step_forward
+from kernels.ntm.controller import (
+    feedforward_step_backward,
+    feedforward_step_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+)
 from kernels.ntm.heads import activate, activate_backward
 from kernels.ntm.linear import add_outer_sum, linear_backward_input, linear_forward
 from kernels.ntm.memory import read_backward, read_forward, write_backward, write_forward
@@ -72,22 +78,27 @@ def episode_forward(
 ):
     """Run n steps of one episode from x [T, X]; fill the trace arrays (see module doc)."""
     X = x.shape[1]
-    H = h0.shape[0]
+    H = heads_w_t.shape[0]
+    recurrent = w_hh_t.shape[0] > 0
     R, W = read0.shape
     n_heads = w0.shape[0]
     Wh = n_heads - R
     raw = np.empty(heads_b.shape[0], dtype=x.dtype)
     out_in = np.empty(out_w_t.shape[0], dtype=x.dtype)
     mems[0, :, :] = mem_init
-    hs[0, :] = h0
-    cs[0, :] = c0
+    if recurrent:
+        hs[0, :] = h0
+        cs[0, :] = c0
     reads[0, :, :] = read0
     for t in range(n):
         u = ctrl_in[t]
         u[:X] = x[t]
         for k in range(R):
             u[X + k * W : X + (k + 1) * W] = reads[t, k]
-        lstm_step_forward(u, hs[t], cs[t], w_ih_t, w_hh_t, bias, gates[t], hs[t + 1], cs[t + 1])
+        if recurrent:
+            lstm_step_forward(u, hs[t], cs[t], w_ih_t, w_hh_t, bias, gates[t], hs[t + 1], cs[t + 1])
+        else:
+            feedforward_step_forward(u, w_ih_t, bias, gates[t], hs[t + 1])
         linear_forward(heads_w_t, heads_b, hs[t + 1], raw)
         mem = mems[t * Wh]
         for k in range(n_heads):
@@ -165,6 +176,8 @@ def episode_backward(
     added into the g_* arrays (shapes of the parameters). Returns the unscaled loss (nats)."""
     X = x.shape[1]
     H = hs.shape[1]
+    G = w_ih.shape[0]
+    recurrent = w_hh.shape[1] > 0
     R, W = read0.shape
     n_heads, N = w0.shape
     Wh = n_heads - R
@@ -178,7 +191,7 @@ def episode_backward(
     d_h = np.zeros(H, dtype=dt)
     d_c = np.zeros(H, dtype=dt)
     d_h_prev = np.zeros(H, dtype=dt)
-    d_pre_all = np.zeros((max(n, 1), 4 * H), dtype=dt)  # per step, for the weight gradients
+    d_pre_all = np.zeros((max(n, 1), G), dtype=dt)  # per step, for the weight gradients
     d_raw_all = np.zeros((max(n, 1), P), dtype=dt)
     d_y_all = np.zeros((max(n, 1), Y), dtype=dt)
     out_in_all = np.zeros((max(n, 1), out_w.shape[1]), dtype=dt)
@@ -250,8 +263,14 @@ def episode_backward(
             activate_backward(a[:block], da[:block], d_raw[o : o + block], W, shifts, k >= R)
         linear_backward_input(heads_w, d_raw, d_h)
         # controller
-        lstm_step_backward(cs[t], gates[t], cs[t + 1], d_h, d_c, w_ih, w_hh, d_pre, d_u, d_h_prev)
-        d_h[:] = d_h_prev
+        if recurrent:
+            lstm_step_backward(
+                cs[t], gates[t], cs[t + 1], d_h, d_c, w_ih, w_hh, d_pre, d_u, d_h_prev
+            )
+            d_h[:] = d_h_prev
+        else:
+            feedforward_step_backward(hs[t + 1], d_h, w_ih, d_pre, d_u)
+            d_h[:] = 0.0
         for k in range(R):
             for j in range(W):
                 d_reads[k, j] = d_u[X + k * W + j]
@@ -265,9 +284,9 @@ def episode_backward(
             g_out_b[j] += d_y_all[t, j]
         for j in range(P):
             g_heads_b[j] += d_raw_all[t, j]
-        for j in range(4 * H):
+        for j in range(G):
             g_bias[j] += d_pre_all[t, j]
-    for j in range(H):
+    for j in range(g_h0.shape[0]):  # none for the feed-forward controller
         g_h0[j] += d_h[j]
         g_c0[j] += d_c[j]
     for k in range(R):

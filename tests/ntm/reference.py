@@ -45,10 +45,13 @@ def run_episode(shape: NTMShape, flat, x, targets=None, mask=None):
     out = {"logits": [], "memories": [mem.copy()], "weightings": [], "reads": []}
     for x_t in x:
         u = np.concatenate([x_t, *reads])
-        z = p["controller.weight_ih"] @ u + p["controller.weight_hh"] @ h + p["controller.bias"]
-        i, f, gg, o = np.split(z, 4)
-        c = sigmoid(f) * c + sigmoid(i) * np.tanh(gg)
-        h = sigmoid(o) * np.tanh(c)
+        if shape.controller == "feedforward":
+            h = np.tanh(p["controller.weight_ih"] @ u + p["controller.bias"])
+        else:
+            z = p["controller.weight_ih"] @ u + p["controller.weight_hh"] @ h
+            i, f, gg, o = np.split(z + p["controller.bias"], 4)
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(gg)
+            h = sigmoid(o) * np.tanh(c)
         raw = p["heads.weight"] @ h + p["heads.bias"]
         ws_all, erase_add = [], []
         offset = 0

@@ -12,6 +12,9 @@ SHAPES = {
     "two-each-s2": NTMShape(
         inputs=3, outputs=2, hidden=3, slots=6, width=2, read_heads=2, write_heads=2, shift_range=2
     ),
+    "feedforward": NTMShape(
+        inputs=3, outputs=2, hidden=4, slots=5, width=3, write_heads=2, controller="feedforward"
+    ),
     "lstm-only": NTMShape(
         inputs=3, outputs=2, hidden=4, slots=4, width=2, read_heads=0, write_heads=0
     ),
@@ -118,6 +121,10 @@ def test_bad_shapes_are_named():
         forward(shape, flat, x, [6, 1])
     with pytest.raises(ValueError, match=r"mask must be \[T, B\]"):
         backward(forward(shape, flat, x), y, mask[:, :1])
+    with pytest.raises(ValueError, match=r"controller must be one of \('lstm', 'feedforward'\)"):
+        NTMShape(3, 2, controller="gru")
+    with pytest.raises(ValueError, match=r"init scheme must be one of \('ntm', 'pytorch'\)"):
+        init_params(shape, np.random.default_rng(0), scheme="xavier")
 
 
 def test_controller_step_matches_kernels_lstm():

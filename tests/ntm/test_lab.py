@@ -130,6 +130,36 @@ def test_controller_only_is_a_plain_lstm():
     assert "memory M_t" not in names and "controller h_t" in names
 
 
+def test_feedforward_controller_trains_and_has_no_state_of_its_own(tmp_path):
+    lab = build_lab(tiny("model.controller=feedforward"))
+    assert not lab.shape.recurrent
+    assert lab.parameters()["controller.weight_ih"].shape == (12, lab.shape.controller_inputs)
+    assert not {"controller.weight_hh", "controller.h0", "controller.c0"} & set(lab.parameters())
+    frame = lab.step()
+    assert frame.panel("controller h_t").caption == "feed-forward controller output"
+    before = lab.score(lab.spec, 40)[1]
+    lab.train(300)
+    assert lab.score(lab.spec, 40)[1] < 0.75 * before
+    lab.save(tmp_path / "c.npz")
+    resumed = Lab.load(tmp_path / "c.npz")
+    np.testing.assert_array_equal(resumed.flat, lab.flat)
+
+
+def test_init_auto_is_wide_for_the_ntm_and_pytorch_for_the_baseline():
+    ntm = build_lab(tiny()).parameters()
+    lstm = build_lab(tiny("model.controller_only=true")).parameters()
+    H = 12
+    # "ntm": controller weights spread to +-5/sqrt(I + H), zero biases
+    bound = 5 / np.sqrt(ntm["controller.weight_ih"].shape[1] + H)
+    assert 0.8 * bound < np.abs(ntm["controller.weight_ih"]).max() <= bound
+    assert not ntm["controller.bias"].any()
+    # "pytorch": +-1/sqrt(H) and forget-gate bias 1 + U(+-1/sqrt(H))
+    assert np.abs(lstm["controller.weight_hh"]).max() <= 1 / np.sqrt(H)
+    assert (lstm["controller.bias"][H : 2 * H] > 1 - 1 / np.sqrt(H)).all()
+    forced = build_lab(tiny("model.init=pytorch")).parameters()
+    assert (forced["controller.bias"][H : 2 * H] > 0.5).all()
+
+
 def test_new_input_length_and_bad_length():
     lab = build_lab(tiny())
     lab.reset(5)

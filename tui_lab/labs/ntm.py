@@ -1,5 +1,6 @@
-"""Neural Turing Machine lab: an LSTM controller with a memory matrix it reads and writes
-through soft attention (Graves, Wayne and Danihelka 2014), on the paper's bit-vector tasks.
+"""Neural Turing Machine lab: an LSTM (or feed-forward) controller with a memory matrix it
+reads and writes through soft attention (Graves, Wayne and Danihelka 2014), on the
+paper's bit-vector tasks.
 
 Stepping shows one episode: the input, target and output bits, the memory M_t, each head's
 weighting of this step and its history (time across, slot down, as in the paper's figures),
@@ -17,6 +18,7 @@ import numpy as np
 
 from kernels import optim
 from kernels.ntm import NTMShape, backward, forward, init_params, views
+from kernels.ntm.layout import CONTROLLERS, INIT_SCHEMES
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series
 from tui_lab.labs.base import Lab
 from tui_lab.scenario import Field, ScenarioError
@@ -47,13 +49,23 @@ SCHEMA = {
     },
     "model": {
         "controller_only": Field("bool", False, doc="no memory: a plain LSTM baseline"),
-        "hidden": Field("int", 100, min=1, max=4096, doc="LSTM controller units"),
+        "controller": Field(
+            "str", "lstm", choices=CONTROLLERS, doc="lstm, or feedforward: h = tanh(W u + b)"
+        ),
+        "hidden": Field("int", 100, min=1, max=4096, doc="controller units"),
         "slots": Field("int", 128, min=2, max=4096, doc="memory rows N"),
         "width": Field("int", 20, min=1, max=1024, doc="memory row width W"),
         "read_heads": Field("int", 1, min=0, max=16),
         "write_heads": Field("int", 1, min=0, max=16),
         "shift_range": Field("int", 1, min=0, max=16, doc="shifts -s..s"),
         "dtype": Field("str", "float32", choices=("float32", "float64")),
+        "init": Field(
+            "str",
+            "auto",
+            choices=("auto", *INIT_SCHEMES),
+            doc="ntm (pytorch-ntm's wide init), pytorch (PyTorch's defaults); "
+            "auto = ntm with memory, pytorch for controller_only",
+        ),
     },
     "train": {
         "updates": Field("int", 20_000, min=0, max=10_000_000, doc="optimizer updates"),
@@ -112,7 +124,15 @@ def model_shape(scenario) -> NTMShape:
         heads[0],
         heads[1],
         m["shift_range"],
+        m["controller"],
     )
+
+
+def init_scheme(scenario) -> str:
+    m = scenario.section("model")
+    if m["init"] != "auto":
+        return m["init"]
+    return "pytorch" if m["controller_only"] else "ntm"
 
 
 def check_scenario(scenario) -> None:
@@ -153,8 +173,10 @@ class NTMLab(Lab):
         self.shape = model_shape(scenario)
         self.dtype = np.dtype(scenario.get("model.dtype"))
         rng = np.random.default_rng([scenario.seed, 1])
-        self.flat = init_params(self.shape, rng, self.dtype)
-        self._params = views(self.shape, self.flat)
+        self.flat = init_params(self.shape, rng, self.dtype, init_scheme(scenario))
+        # the feed-forward controller's zero-size entries (no weight_hh, h0, c0) stay out of
+        # the optimizer and the checkpoint
+        self._params = {k: v for k, v in views(self.shape, self.flat).items() if v.size}
         self.optimizer = self._make_optimizer()
         self.view_count = 0
         self.start_sequence(None)
@@ -285,8 +307,11 @@ class NTMLab(Lab):
     def sequence_length(self) -> int:
         return int(self.episode.lengths[0])
 
+    def _controller_name(self) -> str:
+        return "LSTM" if self.shape.recurrent else "feed-forward"
+
     def _title(self) -> str:
-        kind = "LSTM" if not self.shape.heads else "NTM"
+        kind = self._controller_name() if not self.shape.heads else "NTM"
         return f"{self.scenario.name} - {kind}, task {self.spec.task}"
 
     def _bits_panels(self, t: int) -> list:
@@ -369,7 +394,7 @@ class NTMLab(Lab):
                 "diverging",
                 ("h",),
                 units="hidden",
-                caption="LSTM controller output",
+                caption=f"{self._controller_name()} controller output",
             )
         )
         if not shape.heads:
