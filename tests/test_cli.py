@@ -177,3 +177,26 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and 0 < summary["steps"] < summary["total_steps"]
     assert (out / "checkpoint.npz").exists()
+
+
+def test_open_errors_name_the_path(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("hello")
+    np_file = tmp_path / "other.npz"
+    import numpy as np
+
+    np.savez(np_file, weights=np.zeros(3))
+    cases = [
+        ([str(tmp_path / "missing")], f"--open {tmp_path / 'missing'}: no such file"),
+        ([str(tmp_path)], f"--open {tmp_path}: no checkpoint.npz in that folder"),
+        (
+            [str(tmp_path / "notes.txt")],
+            f"--open {tmp_path / 'notes.txt'}: not a tui-lab checkpoint (expected the .npz",
+        ),
+        ([str(np_file)], "not a tui-lab checkpoint (expected the .npz that `tui-lab run --out`"),
+        ([str(tmp_path), "char-textgen"], "--open takes the scenario stored in the checkpoint"),
+    ]
+    for args, message in cases:
+        assert cli.main(["--open", *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("tui-lab: ") and message in err, err
+    assert "no 'meta' entry" in (cli.main(["--open", str(np_file)]), capsys.readouterr().err)[1]

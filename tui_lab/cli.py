@@ -2,6 +2,7 @@
 
     tui-lab                         open the lab (scenario picker)
     tui-lab SCENARIO                open the lab on one scenario
+    tui-lab --open RUN_DIR          open the lab on a trained checkpoint (run --out, or saved)
     tui-lab run SCENARIO [--set k=v]... [--seed N] [--out DIR] [--resume DIR] [--json]
     tui-lab list                    bundled scenarios as a table
     tui-lab check FILE.toml         validate only
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import sys
+import zipfile
 from pathlib import Path
 
 from tui_lab.scenario import ScenarioError
@@ -80,7 +82,39 @@ def _open_parser() -> argparse.ArgumentParser:
         help="add a folder of your own scenario files to the picker",
     )
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    parser.add_argument(
+        "--open",
+        type=Path,
+        metavar="PATH",
+        help="a checkpoint.npz, or a folder with one (tui-lab run --out DIR): "
+        "step through the trained model",
+    )
     return parser
+
+
+def checkpoint_lab(path: Path):
+    """The lab saved at `path` (a .npz, or a folder holding checkpoint.npz); a missing or
+    unreadable file is a ScenarioError (exit 2), not a traceback."""
+    from tui_lab.labs.base import Lab
+
+    file = path / "checkpoint.npz" if path.is_dir() else path
+    if not file.exists():
+        where = (
+            f"{path}: no checkpoint.npz in that folder"
+            if path.is_dir()
+            else f"{path}: no such file"
+        )
+        raise ScenarioError(f"--open {where}")
+    expected = "expected the .npz that `tui-lab run --out` or the lab's Save writes"
+    if not zipfile.is_zipfile(file):
+        raise ScenarioError(f"--open {file}: not a tui-lab checkpoint ({expected})")
+    try:
+        return Lab.load(file)
+    except (ValueError, KeyError, OSError) as error:
+        what = f"no {error.args[0]!r} entry" if isinstance(error, KeyError) else str(error)
+        raise ScenarioError(
+            f"--open {file}: not a tui-lab checkpoint ({expected}): {what}"
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,7 +238,14 @@ def _bench(quick: bool) -> int:
 def _open(args) -> int:
     from tui_lab import scenario as scenario_module
 
-    loaded = _load(args.scenario, args.set, None) if args.scenario else None
+    if args.open is not None and (args.scenario or args.set):
+        raise ScenarioError(
+            "--open takes the scenario stored in the checkpoint: give no SCENARIO or --set"
+        )
+    lab = checkpoint_lab(args.open) if args.open is not None else None
+    loaded = (
+        lab.scenario if lab else _load(args.scenario, args.set, None) if args.scenario else None
+    )
     for folder in args.scenarios:
         scenario_module.load_folder(folder)  # validate now: a bad file is exit 2, not a crash
     try:
@@ -217,7 +258,7 @@ def _open(args) -> int:
 
         Console().print(runner.metrics_table(result.summary))
         return result.exit_code
-    run_app(loaded, tuple(args.scenarios))
+    run_app(loaded, tuple(args.scenarios), lab=lab)
     return 0
 
 
