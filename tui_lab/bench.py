@@ -1,8 +1,9 @@
 """Kernel throughput on this machine (`tui-lab bench`): recurrent cells, forward+backward and
-single-step latency. Numbers only; the CLI renders them. Never imports torch.
+single-step latency, and the NTM's copy preset. Numbers only; the CLI renders them. Never
+imports torch.
 
 Each row: kernel, shape, what, microseconds (median wall time of one call) and throughput
-(time steps x batch rows processed per second, as text with its unit).
+(time steps x batch rows, or NTM episodes, processed per second, as text with its unit).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import time
 
 import numpy as np
 
-from kernels import gru, lstm, rnn
+from kernels import gru, lstm, ntm, rnn
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 TOY = (50, 16, 64, 64)  # T, B, I, H
 LARGE = (50, 64, 256, 512)
 STEP = (1, 64, 64)  # B, I, H
+NTM_COPY_LENGTH = 20  # the copy preset's longest episode: 20 vectors in, delimiter, 20 out
 
 
 def _params(cell, input_size, hidden, dtype, rng):
@@ -78,6 +80,19 @@ def _step(cell, dtype, rng):
     return lambda: rnn.step_arrays(x, h, *w, 0, h_out)
 
 
+def _ntm_fwd_bwd(batch: int, controller: str, rng):
+    """One update's kernels on the copy preset (LSTM or feed-forward controller 100, memory
+    128 x 20, one read and one write head), episodes of the longest length; batch > 1 runs
+    the episodes in parallel threads (prange), as training does."""
+    shape = ntm.NTMShape(inputs=9, outputs=8, controller=controller)
+    flat = ntm.init_params(shape, rng, np.float32)
+    T = 2 * NTM_COPY_LENGTH + 1
+    x = rng.integers(0, 2, (T, batch, shape.inputs)).astype(np.float32)
+    y = rng.integers(0, 2, (T, batch, shape.outputs)).astype(np.float32)
+    mask = np.ones((T, batch), np.float32)
+    return lambda: ntm.backward(ntm.forward(shape, flat, x), y, mask)
+
+
 def run_bench(quick: bool = False) -> list[dict]:
     """Time every cell; quick=True takes fewer repetitions (a few seconds in all)."""
     rng = np.random.default_rng(0)
@@ -107,6 +122,18 @@ def run_bench(quick: bool = False) -> list[dict]:
                 "what": "one step (step_arrays) f32",
                 "microseconds": us,
                 "throughput": _rate(1.0 / (us * 1e-6), " steps"),
+            }
+        )
+    for batch, controller in ((1, "lstm"), (16, "lstm"), (1, "feedforward")):
+        fn = _ntm_fwd_bwd(batch, controller, rng)
+        us = _median_us(fn, (3 if quick else 10) if batch > 1 else (10 if quick else 40), 0.2)
+        rows.append(
+            {
+                "kernel": "ntm" if controller == "lstm" else "ntm ff",
+                "shape": f"copy L={NTM_COPY_LENGTH} B={batch}",
+                "what": "forward+backward f32" + (" prange" if batch > 1 else ""),
+                "microseconds": us,
+                "throughput": _rate(batch / (us * 1e-6), " episodes"),
             }
         )
     return rows
