@@ -12,6 +12,7 @@ from tui_lab.scenario import ScenarioError, parse, resolve
 
 BUNDLED = [
     "ntm-copy",
+    "ntm-copy-feedforward",
     "ntm-repeat-copy",
     "ntm-associative-recall",
     "ntm-priority-sort",
@@ -189,6 +190,23 @@ def test_evaluate_reports_bits_and_lengths():
     }
     assert set(metrics["wrong_bits_by_length"]) == {"3", "6"}
     assert 0 <= metrics["wrong_bits"] <= 3 * 3
+
+
+def test_evaluate_reports_repeat_counts_for_repeat_copy():
+    lab = build_lab(
+        tiny(
+            "data.task=repeat_copy",
+            "data.max_length=2",
+            "data.max_repeats=3",
+            "data.eval_lengths=[2]",
+            "data.eval_repeats=[3, 6]",
+        )
+    )
+    metrics = lab.evaluate()
+    assert set(metrics["wrong_bits_by_repeats"]) == {"3", "6"}
+    # six copies of at most two 3-bit vectors, plus the end marker
+    assert 0 <= metrics["wrong_bits_by_repeats"]["6"] <= 6 * 2 * 3 + 1
+    assert metrics["cost_bits_by_repeats"]["6"] > metrics["cost_bits_by_repeats"]["3"]
 
 
 def test_learning_rate_falls_geometrically_to_lr_final():

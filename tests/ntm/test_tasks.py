@@ -39,6 +39,15 @@ def test_repeat_count_is_normalised():
     assert max(counts) == pytest.approx((10 - 5.5) / np.sqrt(8.25))
 
 
+def test_fixed_repeats_go_past_the_training_range_on_its_scale():
+    spec = TaskSpec("repeat_copy", min_length=3, max_length=3).with_repeats(20)
+    x, y, m = one(spec)
+    assert x.shape[0] == 3 + 2 + 20 * 3 + 1
+    assert x[4, 9] == pytest.approx((20 - 5.5) / np.sqrt(8.25))  # scaled as in training
+    np.testing.assert_array_equal(y[5:65, :8], np.tile(x[:3, :8], (20, 1)))
+    assert y[65, 8] == 1 and y[:65, 8].sum() == 0
+
+
 def test_associative_recall_answers_the_next_item():
     spec = TaskSpec("associative_recall", bits=6, min_items=4, max_items=4)
     for seed in range(20):

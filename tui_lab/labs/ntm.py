@@ -46,6 +46,13 @@ SCHEMA = {
             max=1000,
             doc="copy, repeat copy: lengths for wrong_bits_by_length (generalisation)",
         ),
+        "eval_repeats": Field(
+            "int_list",
+            [],
+            min=1,
+            max=100,
+            doc="repeat copy: repeat counts for wrong_bits_by_repeats (lengths as trained)",
+        ),
     },
     "model": {
         "controller_only": Field("bool", False, doc="no memory: a plain LSTM baseline"),
@@ -107,7 +114,7 @@ EVAL_BATCH = 32
 
 def task_spec(scenario) -> TaskSpec:
     data = scenario.section("data")
-    fields = {k: data[k] for k in TaskSpec.__dataclass_fields__}
+    fields = {k: data[k] for k in TaskSpec.__dataclass_fields__ if k in data}
     return TaskSpec(**fields)
 
 
@@ -264,7 +271,8 @@ class NTMLab(Lab):
     def evaluate(self) -> dict:
         """wrong_bits: mean wrong bits per sequence (threshold 0.5) on fresh episodes of the
         training distribution; cost_bits: BCE in bits per sequence; for copy and repeat copy
-        also wrong_bits_by_length (and cost_bits_by_length) at data.eval_lengths."""
+        also wrong_bits_by_length (and cost_bits_by_length) at data.eval_lengths, for repeat
+        copy wrong_bits_by_repeats at data.eval_repeats."""
         total = self.scenario.get("data.eval_episodes")
         wrong, cost = self.score(self.spec, total)
         metrics = {
@@ -283,6 +291,16 @@ class NTMLab(Lab):
                 cost_by_length[str(length)] = round(c, 4)
             metrics["wrong_bits_by_length"] = by_length
             metrics["cost_bits_by_length"] = cost_by_length
+        repeats = self.scenario.get("data.eval_repeats")
+        if self.spec.task == "repeat_copy" and repeats:
+            by_repeats, cost_by_repeats = {}, {}
+            for n_repeats in repeats:
+                n = max(32, total // 10) if n_repeats > self.spec.max_repeats else total
+                w, c = self.score(self.spec.with_repeats(n_repeats), n)
+                by_repeats[str(n_repeats)] = round(w, 4)
+                cost_by_repeats[str(n_repeats)] = round(c, 4)
+            metrics["wrong_bits_by_repeats"] = by_repeats
+            metrics["cost_bits_by_repeats"] = cost_by_repeats
         return metrics
 
     # ---- stepping ---------------------------------------------------------------------

@@ -45,6 +45,9 @@ class TaskSpec:
     item_length: int = 3
     sort_inputs: int = 20
     sort_outputs: int = 16
+    # repeat copy: 0 = n drawn from min..max_repeats; else every episode repeats this often,
+    # still normalised over min..max_repeats (how the paper tests counting past training)
+    fixed_repeats: int = 0
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -63,6 +66,12 @@ class TaskSpec:
         from dataclasses import replace
 
         return replace(self, min_length=length, max_length=length)
+
+    def with_repeats(self, repeats: int) -> TaskSpec:
+        """Repeat copy with every episode's count fixed (the input keeps its training scale)."""
+        from dataclasses import replace
+
+        return replace(self, fixed_repeats=repeats)
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ def copy_episode(spec, rng):
 
 def repeat_copy_episode(spec, rng):
     L = int(rng.integers(spec.min_length, spec.max_length + 1))
-    n = int(rng.integers(spec.min_repeats, spec.max_repeats + 1))
+    n = spec.fixed_repeats or int(rng.integers(spec.min_repeats, spec.max_repeats + 1))
     count = spec.max_repeats - spec.min_repeats + 1
     mean = (spec.min_repeats + spec.max_repeats) / 2.0
     std = np.sqrt((count * count - 1) / 12.0) if count > 1 else 1.0
