@@ -19,7 +19,7 @@ import numpy as np
 from kernels import optim
 from kernels.ntm import NTMShape, backward, forward, init_params, views
 from kernels.ntm.layout import CONTROLLERS, INIT_SCHEMES
-from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series
+from tui_lab.labs._ntm_view import NTMView
 from tui_lab.labs.base import Lab
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import ntm_tasks
@@ -170,7 +170,7 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-class NTMLab(Lab):
+class NTMLab(NTMView, Lab):
     kind = "ntm"
 
     def __init__(self, scenario):
@@ -268,6 +268,19 @@ class NTMLab(Lab):
             cost += float((bce * mask).sum()) * BITS_PER_NAT
         return wrong / total, cost / total
 
+    def _score_variants(self, metrics, suffix, specs, trained_max, total) -> None:
+        """metrics["wrong_bits_" + suffix] and ["cost_bits_" + suffix]: {str(k): value} for
+        each variant spec; variants past the trained range get a tenth of the episodes (they
+        are long), at least 32."""
+        wrong, cost = {}, {}
+        for key, spec in specs.items():
+            n = max(32, total // 10) if key > trained_max else total
+            w, c = self.score(spec, n)
+            wrong[str(key)] = round(w, 4)
+            cost[str(key)] = round(c, 4)
+        metrics["wrong_bits_" + suffix] = wrong
+        metrics["cost_bits_" + suffix] = cost
+
     def evaluate(self) -> dict:
         """wrong_bits: mean wrong bits per sequence (threshold 0.5) on fresh episodes of the
         training distribution; cost_bits: BCE in bits per sequence; for copy and repeat copy
@@ -283,24 +296,13 @@ class NTMLab(Lab):
             "parameters": self.shape.size,
         }
         if self.spec.task in ("copy", "repeat_copy"):
-            by_length, cost_by_length = {}, {}
-            for length in self.scenario.get("data.eval_lengths"):
-                n = max(32, total // 10) if length > self.spec.max_length else total
-                w, c = self.score(self.spec.with_length(length), n)
-                by_length[str(length)] = round(w, 4)
-                cost_by_length[str(length)] = round(c, 4)
-            metrics["wrong_bits_by_length"] = by_length
-            metrics["cost_bits_by_length"] = cost_by_length
-        repeats = self.scenario.get("data.eval_repeats")
-        if self.spec.task == "repeat_copy" and repeats:
-            by_repeats, cost_by_repeats = {}, {}
-            for n_repeats in repeats:
-                n = max(32, total // 10) if n_repeats > self.spec.max_repeats else total
-                w, c = self.score(self.spec.with_repeats(n_repeats), n)
-                by_repeats[str(n_repeats)] = round(w, 4)
-                cost_by_repeats[str(n_repeats)] = round(c, 4)
-            metrics["wrong_bits_by_repeats"] = by_repeats
-            metrics["cost_bits_by_repeats"] = cost_by_repeats
+            lengths = self.scenario.get("data.eval_lengths")
+            specs = {n: self.spec.with_length(n) for n in lengths}
+            self._score_variants(metrics, "by_length", specs, self.spec.max_length, total)
+        if self.spec.task == "repeat_copy" and self.scenario.get("data.eval_repeats"):
+            repeats = self.scenario.get("data.eval_repeats")
+            specs = {n: self.spec.with_repeats(n) for n in repeats}
+            self._score_variants(metrics, "by_repeats", specs, self.spec.max_repeats, total)
         return metrics
 
     # ---- stepping ---------------------------------------------------------------------
@@ -324,190 +326,6 @@ class NTMLab(Lab):
 
     def sequence_length(self) -> int:
         return int(self.episode.lengths[0])
-
-    def _controller_name(self) -> str:
-        return "LSTM" if self.shape.recurrent else "feed-forward"
-
-    def _title(self) -> str:
-        kind = self._controller_name() if not self.shape.heads else "NTM"
-        return f"{self.scenario.name} - {kind}, task {self.spec.task}"
-
-    def _bits_panels(self, t: int) -> list:
-        T = self.sequence_length()
-        x = self.episode.inputs[:T, 0]
-        y = self.episode.targets[:T, 0]
-        mask = self.episode.mask[:T, 0]
-        out = np.where(np.arange(T)[:, None] <= t, self.outputs[:T], 0.0)
-        blank = ("",) * T
-        wrong = (
-            int((((self.outputs[: t + 1] > 0.5) != (y[: t + 1] > 0.5)) * mask[: t + 1, None]).sum())
-            if t >= 0
-            else 0
-        )
-        return [
-            Sequence("input bits", blank, t, bits=x),
-            Sequence("target bits", blank, t, bits=y * mask[:, None], group="output"),
-            Sequence("output bits", blank, t, bits=out, group="output"),
-            Scalars(
-                "episode", {"steps": T, "scored steps": int(mask.sum()), "wrong bits so far": wrong}
-            ),
-        ]
-
-    def _head_names(self) -> list[str]:
-        R = self.shape.read_heads
-        return [f"read {k}" if k < R else f"write {k - R}" for k in range(self.shape.heads)]
-
-    def _common_panels(self) -> list:
-        history = np.asarray(self.loss_history[-5000:], dtype=np.float64)
-        return [Series("cost (bits per sequence)", {"cost": history}, x_label="update")]
-
-    def _frame(self, t: int, panels: list, status: str = "") -> Frame:
-        loss = self.loss_history[-1] if self.loss_history else None
-        return Frame(
-            self._title(),
-            t,
-            self.sequence_length(),
-            panels + self._common_panels(),
-            train_step=self.train_step,
-            loss=loss,
-            status=status,
-        )
-
-    def initial_frame(self) -> Frame:
-        panels = self._bits_panels(-1)
-        if self.shape.heads:
-            panels.append(self._memory_panel(-1))
-            panels.append(
-                Matrix(
-                    "weightings",
-                    self.trace.w0,
-                    "unit",
-                    tuple(self._head_names()),
-                    caption="initial weightings softmax(w0 logits)",
-                    group="heads",
-                )
-            )
-        return self._frame(-1, panels, "press -> to run the first step")
-
-    def _memory_panel(self, t: int) -> Matrix:
-        mem = self.trace.memory_at(0, t)
-        return Matrix(
-            "memory M_t",
-            mem,
-            "diverging",
-            None,
-            None,
-            caption=f"{mem.shape[0]} slots x {mem.shape[1]} wide, after step {t}",
-            group="memory",
-        )
-
-    def compute_step(self, t: int) -> Frame:
-        tr, shape = self.trace, self.shape
-        panels = self._bits_panels(t)
-        h = tr.hs[0, t + 1]
-        panels.append(
-            Matrix(
-                "controller h_t",
-                h,
-                "diverging",
-                ("h",),
-                units="hidden",
-                caption=f"{self._controller_name()} controller output",
-            )
-        )
-        if not shape.heads:
-            return self._frame(t, panels)
-        W, S, R = shape.width, shape.shifts, shape.read_heads
-        names = self._head_names()
-        panels.append(self._memory_panel(t))
-        final = tr.addr[0, t, :, 4]
-        panels.append(
-            Matrix(
-                "weightings",
-                final,
-                "unit",
-                tuple(names),
-                caption="each head's weighting over the slots, this step",
-                group="heads",
-            )
-        )
-        T = self.sequence_length()
-        for k, name in enumerate(names):
-            history = np.zeros((shape.slots, T))
-            history[:, : t + 1] = tr.addr[0, : t + 1, k, 4].T
-            panels.append(
-                Matrix(
-                    f"{name} weighting history",
-                    history,
-                    "unit",
-                    None,
-                    tuple(str(s) for s in range(T)),
-                    caption="time across, memory slot down",
-                    group="history",
-                )
-            )
-            stages = tr.addr[0, t, k, 1:5]
-            panels.append(
-                Matrix(
-                    f"{name} addressing",
-                    stages.T,
-                    "unit",
-                    None,
-                    ("cont", "intrp", "shift", "sharp"),
-                    caption="slot down; content, interpolated, shifted, sharpened (this step)",
-                    group="addressing",
-                )
-            )
-        act = tr.act[0, t]
-        offsets = shape.head_offsets()
-        scalars, shifts = {}, []
-        for k, name in enumerate(names):
-            o = offsets[k]
-            scalars[f"{name} beta"] = round(float(act[o + W]), 4)
-            scalars[f"{name} g"] = round(float(act[o + W + 1]), 4)
-            scalars[f"{name} gamma"] = round(float(act[o + W + 2]), 4)
-            shifts.append(act[o + W + 3 : o + W + 3 + S])
-        panels.append(Scalars("head parameters", scalars, group="heads"))
-        labels = tuple(f"{s:+d}" for s in range(-shape.shift_range, shape.shift_range + 1))
-        panels.append(
-            Matrix(
-                "shift weights",
-                np.array(shifts),
-                "unit",
-                tuple(names),
-                labels,
-                caption="softmax over the shifts",
-                group="heads",
-            )
-        )
-        if shape.write_heads:
-            rows, values = [], []
-            for q in range(shape.write_heads):
-                o = offsets[R + q] + W + 3 + S
-                rows += [f"erase {q}", f"add {q}"]
-                values += [act[o : o + W], act[o + W : o + 2 * W]]
-            panels.append(
-                Matrix(
-                    "erase and add",
-                    np.array(values),
-                    "diverging",
-                    tuple(rows),
-                    caption="erase in 0..1, add in -1..1",
-                    group="heads",
-                )
-            )
-        if R:
-            panels.append(
-                Matrix(
-                    "read vectors",
-                    tr.reads[0, t + 1],
-                    "diverging",
-                    tuple(f"r {k}" for k in range(R)),
-                    caption="r = w^T M, read this step",
-                    group="heads",
-                )
-            )
-        return self._frame(t, panels)
 
     def warmup_tasks(self):
         def tiny(dtype):
