@@ -4,7 +4,8 @@ Each episode runs whole in one thread (episode.py). Gradients go to grads[b] (a 
 the parameter vector's size) and the caller sums the rows in a fixed order, so results do
 not depend on how many threads ran or how the episodes were scheduled.
 
-The arguments travel as two tuples (api.py builds them):
+The arguments travel as tuples (api.py builds them) down to episode.py, which takes the
+weights as they are and each trace array sliced to episode b:
     forward weights  (w_ih_t, w_hh_t, bias, h0, c0, heads_w_t, heads_b, out_w_t, out_b,
                       read0, w0, head_off, shifts, mem_init)
     backward weights (w_ih, w_hh, heads_w, out_w, read0, w0, head_off, shifts)
@@ -24,38 +25,16 @@ from kernels.ntm.episode import episode_backward, episode_forward
 
 
 @njit(cache=True)
+def _episode_trace(trace, b):
+    """Episode b's slice of every [B, ...] trace array, in the same order."""
+    ctrl_in, hs, cs, gates, act, addr, reads, mems, logits = trace
+    return (ctrl_in[b], hs[b], cs[b], gates[b], act[b], addr[b], reads[b], mems[b], logits[b])
+
+
+@njit(cache=True)
 def _forward_episode(b, x, lengths, weights, trace):
     """Episode b of the batch: x [B, T, X], lengths [B]; fills trace[...][b]."""
-    w_ih_t, w_hh_t, bias, h0, c0, heads_w_t, heads_b, out_w_t, out_b = weights[:9]
-    read0, w0, head_off, shifts, mem_init = weights[9:]
-    ctrl_in, hs, cs, gates, act, addr, reads, mems, logits = trace
-    episode_forward(
-        x[b],
-        lengths[b],
-        w_ih_t,
-        w_hh_t,
-        bias,
-        h0,
-        c0,
-        heads_w_t,
-        heads_b,
-        out_w_t,
-        out_b,
-        read0,
-        w0,
-        head_off,
-        shifts,
-        mem_init,
-        ctrl_in[b],
-        hs[b],
-        cs[b],
-        gates[b],
-        act[b],
-        addr[b],
-        reads[b],
-        mems[b],
-        logits[b],
-    )
+    episode_forward(x[b], lengths[b], weights, _episode_trace(trace, b))
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -74,17 +53,17 @@ def forward_serial(x, lengths, weights, trace):
 
 @njit(cache=True)
 def _take(row, offset, shape):
+    """The parameter of `shape` at `offset` of a flat gradient row, as a view."""
     n = 1
     for d in shape:
         n *= d
-    return row[offset : offset + n]
+    return row[offset : offset + n].reshape(shape)
 
 
 @njit(cache=True)
 def _backward_episode(b, x, lengths, targets, mask, scale, weights, trace, offsets, grads):
     """Episode b: sets grads[b] (a flat parameter row) and returns its loss in nats."""
-    w_ih, w_hh, heads_w, out_w, read0, w0, head_off, shifts = weights
-    ctrl_in, hs, cs, gates, act, addr, reads, mems, logits = trace
+    w_ih, w_hh, heads_w, out_w, read0, w0 = weights[:6]
     G, I = w_ih.shape
     S = w_hh.shape[1]  # H, or 0 for the feed-forward controller (no state of its own)
     P, H = heads_w.shape
@@ -93,41 +72,21 @@ def _backward_episode(b, x, lengths, targets, mask, scale, weights, trace, offse
     n_heads, N = w0.shape
     row = grads[b]
     row[:] = 0.0
-    return episode_backward(
-        x[b],
-        lengths[b],
-        targets[b],
-        mask[b],
-        scale,
-        w_ih,
-        w_hh,
-        heads_w,
-        out_w,
-        read0,
-        w0,
-        head_off,
-        shifts,
-        ctrl_in[b],
-        hs[b],
-        cs[b],
-        gates[b],
-        act[b],
-        addr[b],
-        reads[b],
-        mems[b],
-        logits[b],
-        _take(row, offsets[0], (G, I)).reshape((G, I)),
-        _take(row, offsets[1], (G, S)).reshape((G, S)),
+    views = (
+        _take(row, offsets[0], (G, I)),
+        _take(row, offsets[1], (G, S)),
         _take(row, offsets[2], (G,)),
         _take(row, offsets[3], (S,)),
         _take(row, offsets[4], (S,)),
-        _take(row, offsets[5], (P, H)).reshape((P, H)),
+        _take(row, offsets[5], (P, H)),
         _take(row, offsets[6], (P,)),
-        _take(row, offsets[7], (Y, Oi)).reshape((Y, Oi)),
+        _take(row, offsets[7], (Y, Oi)),
         _take(row, offsets[8], (Y,)),
-        _take(row, offsets[9], (R, W)).reshape((R, W)),
-        _take(row, offsets[10], (n_heads, N)).reshape((n_heads, N)),
+        _take(row, offsets[9], (R, W)),
+        _take(row, offsets[10], (n_heads, N)),
     )
+    trace_b = _episode_trace(trace, b)
+    return episode_backward(x[b], lengths[b], targets[b], mask[b], scale, weights, trace_b, views)
 
 
 @njit(cache=True, parallel=True, nogil=True)

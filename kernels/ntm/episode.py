@@ -49,34 +49,15 @@ K_SIM, W_CONTENT, W_GATED, W_SHIFTED, W_FINAL = 0, 1, 2, 3, 4
 
 
 @njit(cache=True)
-def episode_forward(
-    x,
-    n,
-    w_ih_t,
-    w_hh_t,
-    bias,
-    h0,
-    c0,
-    heads_w_t,
-    heads_b,
-    out_w_t,
-    out_b,
-    read0,
-    w0,
-    head_off,
-    shifts,
-    mem_init,
-    ctrl_in,
-    hs,
-    cs,
-    gates,
-    act,
-    addr,
-    reads,
-    mems,
-    logits,
-):
-    """Run n steps of one episode from x [T, X]; fill the trace arrays (see module doc)."""
+def episode_forward(x, n, weights, trace):
+    """Run n steps of one episode from x [T, X]; fill the trace arrays (see module doc).
+
+    weights: (w_ih_t, w_hh_t, bias, h0, c0, heads_w_t, heads_b, out_w_t, out_b, read0, w0,
+    head_off, shifts, mem_init), the weights transposed for the forward loops;
+    trace: (ctrl_in, hs, cs, gates, act, addr, reads, mems, logits) of this episode."""
+    w_ih_t, w_hh_t, bias, h0, c0, heads_w_t, heads_b, out_w_t, out_b = weights[:9]
+    read0, w0, head_off, shifts, mem_init = weights[9:]
+    ctrl_in, hs, cs, gates, act, addr, reads, mems, logits = trace
     X = x.shape[1]
     H = heads_w_t.shape[0]
     recurrent = w_hh_t.shape[0] > 0
@@ -137,43 +118,17 @@ def bce_with_logits(a, y):
 
 
 @njit(cache=True)
-def episode_backward(
-    x,
-    n,
-    targets,
-    mask,
-    scale,
-    w_ih,
-    w_hh,
-    heads_w,
-    out_w,
-    read0,
-    w0,
-    head_off,
-    shifts,
-    ctrl_in,
-    hs,
-    cs,
-    gates,
-    act,
-    addr,
-    reads,
-    mems,
-    logits,
-    g_w_ih,
-    g_w_hh,
-    g_bias,
-    g_h0,
-    g_c0,
-    g_heads_w,
-    g_heads_b,
-    g_out_w,
-    g_out_b,
-    g_read0,
-    g_w0_logits,
-):
+def episode_backward(x, n, targets, mask, scale, weights, trace, grads):
     """Gradients of scale * sum_t mask[t] * BCE(logits[t], targets[t]) (summed over bits),
-    added into the g_* arrays (shapes of the parameters). Returns the unscaled loss (nats)."""
+    added into grads, one array per parameter in layout.param_shapes() order. Returns the
+    unscaled loss (nats).
+
+    weights: (w_ih, w_hh, heads_w, out_w, read0, w0, head_off, shifts), stored layouts;
+    trace: this episode's arrays as episode_forward filled them."""
+    w_ih, w_hh, heads_w, out_w, read0, w0, head_off, shifts = weights
+    ctrl_in, hs, cs, gates, act, addr, reads, mems, logits = trace
+    g_w_ih, g_w_hh, g_bias, g_h0, g_c0, g_heads_w, g_heads_b = grads[:7]
+    g_out_w, g_out_b, g_read0, g_w0_logits = grads[7:]
     X = x.shape[1]
     H = hs.shape[1]
     G = w_ih.shape[0]
