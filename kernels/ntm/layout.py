@@ -157,9 +157,10 @@ def init_params(
     scheme "ntm" (loudinthecloud/pytorch-ntm's init): controller weights uniform(+-5/sqrt(I + H))
     with zero biases, heads Xavier-uniform with gain 1.4, the output layer Xavier-uniform, both
     biases N(0, 0.01). On repeat copy this is the difference between finding the memory
-    algorithm in 15-45k sequences (seeds 0-4) and memorising in the controller for 100k. Both
-    halves count: with only the controller wide, seeds 1 / 2 ended at 0.14 / 43 wrong bits;
-    with only the heads and output wide, at 8.0 / 0.28 (both wide: 0.0 / 0.0; neither: 33 / 23).
+    algorithm within 10-70k sequences (seeds 0-4) and memorising in the controller for 100k.
+    Both halves counted on an earlier build (with FMA contraction, see flags.py): with only the
+    controller wide, seeds 1 / 2 ended at 0.14 / 43 wrong bits; with only the heads and output
+    wide, at 8.0 / 0.28 (both wide: 0.0 / 0.0; neither: 33 / 23).
 
     Both: learned initial state h0, c0 and read vectors ~ N(0, 0.05), initial weighting logits
     ~ N(0, 1) (random logits break the symmetry a uniform initial weighting would have)."""
