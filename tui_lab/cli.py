@@ -7,6 +7,8 @@
     tui-lab list                    bundled scenarios as a table
     tui-lab check FILE.toml         validate only
     tui-lab bench                   kernel throughput on this machine
+    tui-lab sweep SCENARIO [--seeds 0-4] [--grid k=v1,v2]... [--set k=v]... --out DIR
+                    [--workers N | --scheduler ADDRESS] [--threshold METRIC>=VALUE]... [--json]
     tui-lab serve                   the lab in a browser (needs the `serve` extra)
 
 Bad input exits 2 with one line that names the file, the key and what was
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from tui_lab.scenario import ScenarioError
 
-COMMANDS = ("run", "list", "check", "bench", "serve")
+COMMANDS = ("run", "sweep", "list", "check", "bench", "serve")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print summary.json to stdout")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    _add_sweep_parser(sub)
     sub.add_parser("list", help="bundled scenarios")
     check = sub.add_parser("check", help="validate a scenario file")
     check.add_argument("file")
@@ -65,6 +68,54 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("scenario", nargs="?")
     return parser
+
+
+def _add_sweep_parser(sub) -> None:
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a scenario over seeds and a grid of settings (on Dask)",
+        description="One `tui-lab run` per (grid point x seed), on a local Dask cluster or "
+        "on one started with `dask scheduler` / `dask worker`. Writes DIR/runs/<id>/ (what "
+        "run --out writes), DIR/sweep.jsonl, DIR/sweep.csv and DIR/sweep-summary.json, and "
+        "prints mean +- sd per grid point. The same command again skips finished runs.",
+    )
+    sweep.add_argument("scenario", help="a .toml path or a bundled scenario name")
+    sweep.add_argument("--seeds", metavar="SEEDS", help="0-4 (default), 0,3,7 or 0-2,9")
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=V1,V2,...",
+        help="a grid axis (repeatable; every combination runs)",
+    )
+    sweep.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="a value for every run (repeatable)",
+    )
+    sweep.add_argument("--out", type=Path, required=True, help="the sweep's folder")
+    sweep.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local worker processes, one thread each (default: the number of cores)",
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster, e.g. tcp://127.0.0.1:8786",
+    )
+    sweep.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="METRIC<=VALUE|METRIC>=VALUE",
+        help="a claim to count: 'k of n met' per grid point (repeatable)",
+    )
+    sweep.add_argument("--json", action="store_true", help="print the summary as JSON")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar or run lines")
 
 
 def _open_parser() -> argparse.ArgumentParser:
@@ -141,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args) -> int:
     if args.command == "run":
         return _run(args)
+    if args.command == "sweep":
+        return _sweep(args)
     if args.command == "list":
         return _list()
     if args.command == "check":
@@ -195,6 +248,39 @@ def _run(args) -> int:
         )
     elif result.exit_code == runner.EXIT_INTERRUPTED:
         print("tui-lab: interrupted; checkpoint of the last finished update saved", file=sys.stderr)
+    return result.exit_code
+
+
+def _sweep(args) -> int:
+    from rich.console import Console
+
+    from tui_lab.sweep import build_plan, run_sweep
+    from tui_lab.sweep.results import comparison_table, point_table
+
+    if args.workers is not None and args.scheduler is not None:
+        raise ScenarioError(
+            "--workers: the cluster at --scheduler brings its own workers; give one of the two"
+        )
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError(f"--workers {args.workers}: expected a whole number >= 1")
+    if args.out.exists() and not args.out.is_dir():
+        raise ScenarioError(f"--out {args.out}: exists and is not a folder")
+    plan = build_plan(args.scenario, args.seeds, args.grid, args.set, args.threshold)
+    result = run_sweep(plan, args.out, args.workers, args.scheduler, quiet=args.quiet)
+    if args.json:
+        print(json.dumps(result.summary, indent=2))
+    else:
+        console = Console()
+        for point in result.points:
+            console.print(point_table(point))
+        measured = [point for point in result.points if point.metrics]
+        if len(result.points) > 1 and measured:
+            from tui_lab.sweep.execute import headline
+
+            names = list(headline(plan.scenario.kind, dict.fromkeys(measured[0].metrics, 0.0)))
+            console.print(comparison_table(result.points, names))
+    if result.exit_code == 130:
+        print("tui-lab: sweep interrupted; the same command runs the rest", file=sys.stderr)
     return result.exit_code
 
 

@@ -3,7 +3,8 @@
 A lab module defines:
 - SCHEMA: dict section -> dict key -> scenario.Field, for every table but [scenario];
 - LAB: the Lab subclass that a Scenario becomes;
-- optionally check_scenario(scenario), cross-field checks that raise ScenarioError.
+- optionally check_scenario(scenario), cross-field checks that raise ScenarioError;
+- optionally HEADLINE_METRICS: the metric names a sweep's progress line shows.
 
 Modules whose names start with "_" or that are named "base" are not kinds.
 Kinds are found by listing this package, so a new kind is one new file here.

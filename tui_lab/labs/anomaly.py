@@ -314,3 +314,4 @@ class AnomalyLab(forecast.ForecastLab):
 
 
 LAB = AnomalyLab
+HEADLINE_METRICS = ("precision", "recall", "val_mae")

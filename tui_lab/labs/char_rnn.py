@@ -476,3 +476,4 @@ def _show(char: str) -> str:
 
 
 LAB = CharRNNLab
+HEADLINE_METRICS = ("accuracy", "holdout_accuracy", "loss")

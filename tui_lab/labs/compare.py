@@ -192,3 +192,4 @@ class CompareLab(Lab):
 
 
 LAB = CompareLab
+HEADLINE_METRICS = ("rnn_accuracy", "lstm_accuracy", "gru_accuracy")

@@ -428,3 +428,4 @@ def parse_values(text: str):
 
 
 LAB = ForecastLab
+HEADLINE_METRICS = ("mae", "mae_seasonal_naive", "skill_vs_naive")

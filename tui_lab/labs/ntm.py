@@ -343,3 +343,4 @@ class NTMLab(NTMView, Lab):
 
 
 LAB = NTMLab
+HEADLINE_METRICS = ("wrong_bits", "cost_bits")

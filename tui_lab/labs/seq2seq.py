@@ -243,3 +243,4 @@ class Seq2SeqLab(Lab):
 
 
 LAB = Seq2SeqLab
+HEADLINE_METRICS = ("accuracy", "sequence_accuracy", "loss")

@@ -298,3 +298,4 @@ class SequenceLab(Lab):
 
 
 LAB = SequenceLab
+HEADLINE_METRICS = ("accuracy", "loss", "grad_ratio_final")

@@ -308,3 +308,4 @@ class W2VSentimentLab(Lab):
 
 
 LAB = W2VSentimentLab
+HEADLINE_METRICS = ("accuracy_finetuned", "accuracy_frozen", "accuracy_onehot")

@@ -452,3 +452,4 @@ class Word2VecLab(Lab):
 
 
 LAB = Word2VecLab
+HEADLINE_METRICS = ("analogy_accuracy", "loss", "words_per_sec")

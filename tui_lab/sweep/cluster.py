@@ -1,0 +1,68 @@
+"""Where a sweep's runs execute: Dask distributed, on a LocalCluster started here
+(one single-threaded worker process per core) or on a cluster the user started with
+`dask scheduler` and `dask worker` (--scheduler tcp://HOST:PORT)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tui_lab.scenario import ScenarioError
+
+# A run whose worker process dies is retried once (on a fresh worker process), then
+# recorded as failed. Dask's default is 3 retries; a run that kills its worker twice
+# will kill it again.
+ALLOWED_FAILURES = 1
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[object, str]]:
+    """(client, where) for the runs; the local cluster closes (its processes end) on exit."""
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ScenarioError(
+                f"--scheduler {scheduler}: cannot connect ({error}); expected the address "
+                "`dask scheduler` prints, e.g. tcp://127.0.0.1:8786"
+            ) from None
+        try:
+            count = len(client.scheduler_info().get("workers", {}))
+            yield client, f"the cluster at {scheduler} ({count} workers now)"
+        finally:
+            client.close()
+        return
+
+    workers = workers or default_workers()
+    settings = {
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        # Numba's threads, like BLAS's (which Dask's nanny already pins to 1): N workers
+        # on N cores, one thread each, so no core is asked to run two.
+        "distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1,
+    }
+    with dask.config.set(settings):
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    try:
+        yield client, f"a local cluster of {workers} worker processes"
+    finally:
+        client.close()
+        cluster.close()

@@ -1,0 +1,106 @@
+"""What a Dask worker does for one run: exactly `tui-lab run`, in a temporary folder.
+
+The task carries the scenario's text and the data files it names, so the worker needs
+tui-lab installed but no copy of the user's files. The run's output files come back
+as bytes; the machine that started the sweep writes them under DIR/runs/<run-id>/.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunTask:
+    run_id: str
+    scenario_text: str
+    scenario_source: str  # the path or name the user gave, as `tui-lab run` records it
+    scenario_filename: str | None  # the scenario file's name, so relative data paths resolve
+    data_files: dict[str, bytes]
+    overrides: tuple[str, ...]
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    exit_code: int
+    status: str  # "done", "diverged: ...", or "failed"
+    summary: dict | None
+    files: dict[str, bytes] = field(default_factory=dict)  # relative path -> contents
+    message: str = ""
+    wall_s: float = 0.0
+    worker: str = ""
+
+
+def one_compute_thread() -> None:
+    """Pin this process's kernels to one thread: N workers on N cores must not each start
+    N BLAS or Numba threads. Dask's nanny already sets OPENBLAS/OMP/MKL_NUM_THREADS=1 before
+    a worker starts; this also covers a worker started without a nanny."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        pass
+    import numba
+
+    numba.set_num_threads(1)
+
+
+def execute_run(task: RunTask) -> RunOutcome:
+    """Run one scenario to its end; never raises for a failed run (the outcome says so)."""
+    start = time.perf_counter()
+    worker = f"{os.uname().nodename}:{os.getpid()}"
+    try:
+        one_compute_thread()
+        from rich.console import Console
+
+        from tui_lab import runner, scenario
+
+        with tempfile.TemporaryDirectory(prefix=f"tui-lab-{task.run_id}-") as temp:
+            folder = Path(temp)
+            path = None
+            if task.scenario_filename is not None:
+                path = folder / "scenario" / task.scenario_filename
+                path.parent.mkdir(parents=True)
+                path.write_text(task.scenario_text, encoding="utf-8")
+                for relative, contents in task.data_files.items():
+                    target = path.parent / relative
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(contents)
+            loaded = scenario.parse(task.scenario_text, task.scenario_source, path)
+            loaded = loaded.with_overrides(list(task.overrides))
+            out = folder / "out"
+            quiet = Console(stderr=True, quiet=True)
+            result = runner.run(loaded, out, console=quiet, quiet=True)
+            files = {
+                entry.relative_to(out).as_posix(): entry.read_bytes()
+                for entry in sorted(out.rglob("*"))
+                if entry.is_file() and not entry.name.startswith(".")
+            }
+        return RunOutcome(
+            task.run_id,
+            result.exit_code,
+            result.summary["status"],
+            result.summary,
+            files,
+            wall_s=time.perf_counter() - start,
+            worker=worker,
+        )
+    except Exception as error:  # the sweep records it and goes on
+        return RunOutcome(
+            task.run_id,
+            1,
+            "failed",
+            None,
+            message=f"{type(error).__name__}: {error}",
+            files={"error.txt": traceback.format_exc().encode("utf-8")},
+            wall_s=time.perf_counter() - start,
+            worker=worker,
+        )
