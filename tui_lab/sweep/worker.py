@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Numba's workqueue threading layer aborts the process when two threads enter parallel
+# code at once: a worker started with --nthreads > 1 still runs one run at a time.
+_ONE_RUN_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,11 @@ def one_compute_thread() -> None:
 
 def execute_run(task: RunTask) -> RunOutcome:
     """Run one scenario to its end; never raises for a failed run (the outcome says so)."""
+    with _ONE_RUN_AT_A_TIME:
+        return _execute(task)
+
+
+def _execute(task: RunTask) -> RunOutcome:
     start = time.perf_counter()
     worker = f"{os.uname().nodename}:{os.getpid()}"
     try:
