@@ -95,7 +95,7 @@ def _add_sweep_parser(sub) -> None:
         metavar="SECTION.KEY=VALUE",
         help="a value for every run (repeatable)",
     )
-
+    sweep.add_argument("--out", type=Path, required=True, metavar="DIR", help="the sweep's folder")
     sweep.add_argument(
         "--workers",
         type=int,

@@ -284,3 +284,27 @@ def test_scheduler_address_runs_on_a_dask_cluster_started_by_hand(tmp_path, caps
                 process.kill()
                 process.wait()
     assert worker.returncode is not None and scheduler.returncode is not None
+
+
+def test_the_scenario_file_and_its_data_travel_with_the_runs(tmp_path):
+    """A worker needs no copy of the user's files: both are deleted before the runs start."""
+    folder = tmp_path / "mine"
+    (folder / "texts").mkdir(parents=True)
+    (folder / "texts" / "poem.txt").write_text(
+        "the cat sat on the mat, the dog sat on the log. " * 3
+    )
+    (folder / "poem.toml").write_text(
+        '[scenario]\nname = "poem"\nkind = "char_rnn"\n\n[data]\npath = "texts/poem.txt"\n'
+        "seq_length = 4\n\n[model]\nhidden = 8\n\n[train]\nepochs = 2\n"
+    )
+    plan = build_plan(str(folder / "poem.toml"), "0-1", [], [], [])
+    expected = runner.run(
+        scenario.load(folder / "poem.toml").with_overrides(["scenario.seed=1"]), None, quiet=True
+    ).summary
+    (folder / "texts" / "poem.txt").unlink()
+    (folder / "poem.toml").unlink()
+    result = run_sweep(plan, tmp_path / "sweep", workers=2, quiet=True)
+    assert result.exit_code == 0 and result.summary["done"] == 2
+    swept = json.loads((tmp_path / "sweep" / "runs" / "seed=1" / "summary.json").read_text())
+    assert swept["metrics"] == expected["metrics"]
+    assert swept["file"] == str(folder / "poem.toml")  # recorded as `tui-lab run` records it

@@ -57,7 +57,10 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[ob
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
+            host="127.0.0.1",  # a local sweep listens on loopback only
             dashboard_address=None,
+            # no dashboard, and the scheduler's HTTP endpoint on a free port, not 8787
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)
