@@ -220,10 +220,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _allowed_failures(dask_scheduler=None):
-    return dask_scheduler.allowed_failures
-
-
 def test_scheduler_address_runs_on_a_dask_cluster_started_by_hand(tmp_path, capsys):
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -279,7 +275,10 @@ def test_scheduler_address_runs_on_a_dask_cluster_started_by_hand(tmp_path, caps
             single = single_run("many-to-one", [*TINY[1::2], f"scenario.seed={seed}"], None)
             assert swept["metrics"] == single.summary["metrics"]
         with Client(address, timeout="30s") as client:  # one retry after a worker dies
-            assert client.run_on_scheduler(_allowed_failures) == 1
+            # a lambda travels by value: the scheduler process cannot import this test module
+            assert (
+                client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures) == 1
+            )
     finally:
         for process in (worker, scheduler):
             process.terminate()

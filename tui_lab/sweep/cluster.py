@@ -24,10 +24,6 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _allow_failures(count: int, dask_scheduler=None) -> None:
-    dask_scheduler.allowed_failures = count
-
-
 @contextmanager
 def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[object, str]]:
     """(client, where) for the runs; the local cluster closes (its processes end) on exit."""
@@ -43,8 +39,12 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[ob
                 "`dask scheduler` prints, e.g. tcp://127.0.0.1:8786"
             ) from None
         try:
-            # The same fault rule as on a local cluster: one retry after a worker dies.
-            client.run_on_scheduler(_allow_failures, ALLOWED_FAILURES)
+            # The same fault rule as on a local cluster: one retry after a worker dies. A
+            # lambda travels by value: the scheduler's machine may not have tui-lab.
+            client.run_on_scheduler(
+                lambda count, dask_scheduler: setattr(dask_scheduler, "allowed_failures", count),
+                ALLOWED_FAILURES,
+            )
             count = len(client.scheduler_info().get("workers", {}))
             yield client, f"the cluster at {scheduler} ({count} workers now)"
         finally:
