@@ -27,6 +27,7 @@ import numpy as np
 from kernels import losses, optim
 from kernels.word2vec import Trainer
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text
+from tui_lab.interop import WEIGHTS
 from tui_lab.labs.base import Lab
 from tui_lab.models import Linear, Recurrent, prefixed
 from tui_lab.scenario import Field, ScenarioError
@@ -49,6 +50,7 @@ SCHEMA = {
     "model": {
         "cell": Field("str", "lstm", choices=("rnn", "lstm", "gru")),
         "hidden": Field("int", 32, min=1, max=1024),
+        "weights": WEIGHTS,
     },
     "train": {
         "lr": Field("float", 0.01, min=1e-6, max=1.0, live=True, doc="Adam"),
