@@ -254,8 +254,10 @@ class Word2VecLab(Lab):
         return metrics
 
     def write_artifacts(self, out_dir: Path) -> list[str]:
-        self.vectors().save_word2vec_format(Path(out_dir) / "vectors.txt")
-        return ["vectors.txt"]
+        vectors = self.vectors()
+        vectors.save_word2vec_format(Path(out_dir) / "vectors.txt")
+        vectors.save_word2vec_format(Path(out_dir) / "vectors.bin", binary=True)  # gensim's binary
+        return ["vectors.txt", "vectors.bin"]
 
     # ---- vectors and queries -------------------------------------------------------
     def vectors(self) -> KeyedVectors:
