@@ -159,3 +159,41 @@ def test_names_of_the_other_kinds():
          for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
         + ["attention.w_k", "attention.w_q", "attention.v", "head.weight", "head.bias"]
     )  # fmt: skip
+
+
+NTM_NAMES = {"controller.weight_ih", "controller.weight_hh", "controller.bias", "controller.h0",
+             "controller.c0", "heads.weight", "heads.bias", "output.weight", "output.bias",
+             "read0", "weight0_logits"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["ntm-copy", "ntm-copy-feedforward"])
+def test_ntm_weights_round_trip_under_their_documented_names(tmp_path, name):
+    small = ["model.hidden=6", "model.slots=8", "model.width=3", "data.bits=2"]
+    scenario = resolve(name).with_overrides(small)
+    trained = build_lab(scenario)
+    interop.save_weights(trained, tmp_path / "ntm.safetensors")
+    stored = load_file(tmp_path / "ntm.safetensors")
+    recurrent = {"controller.weight_hh", "controller.h0", "controller.c0"}
+    assert set(stored) == (NTM_NAMES if name == "ntm-copy" else NTM_NAMES - recurrent)
+    assert stored["controller.weight_ih"].shape == ((4 if name == "ntm-copy" else 1) * 6, 2 + 1 + 3)
+    fresh = build_lab(scenario.with_overrides(["scenario.seed=9"]))
+    assert not np.array_equal(fresh.parameters()["heads.weight"], stored["heads.weight"])
+    interop.load_weights(fresh, tmp_path / "ntm.safetensors")
+    for key, value in trained.parameters().items():
+        assert np.array_equal(fresh.parameters()[key], value), key
+
+
+def test_scenario_file_weights_are_found_beside_it_and_misfits_exit_2(tmp_path, capsys):
+    (tmp_path / "gru.safetensors").write_bytes((FIXTURE / "gru.safetensors").read_bytes())
+    text = resolve("bidirectional-tagging").with_overrides(["model.cell=gru", *SHAPE]).to_toml()
+    toml = tmp_path / "mine.toml"
+    toml.write_text(text.replace('weights = ""', 'weights = "gru.safetensors"'))
+    lab = build_lab(resolve(str(toml)))
+    stored = load_file(FIXTURE / "gru.safetensors")
+    assert np.array_equal(lab.net.params["bias_ih_l1_reverse"], stored["rnn.bias_ih_l1_reverse"])
+    assert cli.main(["run", str(toml), "--quiet", "--set", "model.hidden=5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"tui-lab: {toml}: model.weights: {tmp_path / 'gru.safetensors'}: tensor "
+        "'rnn.weight_ih_l0' has shape (9, 4), expected (15, 4) for scenario 'mine'"
+    )

@@ -42,12 +42,15 @@ an nn.GRU(V + 1 [+ H with attention], H), "head.weight" [V, H or 2H], "head.bias
 with attention "attention.w_k" [A, H], "attention.w_q" [A, H], "attention.v" [A], where the
 score of source step j is v . tanh(w_q s + w_k h_j) (see tui_lab/seq2seq.py).
 
-ntm (documented names): "controller.weight_ih" [4H, X + R*W], "controller.weight_hh"
-[4H, H], "controller.bias" [4H] (torch's bias_ih + bias_hh in one), "controller.h0" [H],
-"controller.c0" [H], "heads.weight" [P, H], "heads.bias" [P] (each head's raw key, beta, g,
+ntm (documented names; X inputs, Y outputs, R read heads, N x W memory, G = 4H for the
+LSTM controller (gates i, f, g, o) and H for the feed-forward one):
+"controller.weight_ih" [G, X + R*W], "controller.weight_hh" [G, H], "controller.bias" [G]
+(torch's bias_ih + bias_hh in one), "controller.h0" [H], "controller.c0" [H] (the learnt
+initial state), "heads.weight" [P, H], "heads.bias" [P] (each head's raw key, beta, g,
 gamma, shift, erase, add: kernels/ntm/layout.py), "output.weight" [Y, H + R*W],
-"output.bias" [Y], "read0" [R, W], "weight0_logits" [heads, N]. A feed-forward controller
-has zero-size weight_hh/h0/c0.
+"output.bias" [Y], "read0" [R, W], "weight0_logits" [heads, N]. The feed-forward
+controller has no weight_hh, h0 or c0; the plain LSTM baseline (model.controller_only)
+has controller.* and output.* only.
 
 word2vec: "W_in" [V, E] (the word vectors) and "W_out" [V, E], rows in vocabulary order.
 """
@@ -213,7 +216,8 @@ def load_weights(lab, path: str | Path, label: str = "") -> None:
             raise ScenarioError(
                 f"{label}: tensor {name!r} has dtype {value.dtype}, expected floats"
             )
-    # A zero-size tensor (a feed-forward NTM's weight_hh) carries nothing: it may be absent.
+    # A zero-size tensor carries nothing: it may be absent (torch drops none, but a file
+    # written by hand may).
     missing = [name for name, target in targets.items() if name not in arrays and target.size]
     if missing:
         raise ScenarioError(
