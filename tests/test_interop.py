@@ -90,6 +90,7 @@ def test_open_safetensors_steps_the_torch_model(monkeypatch):
     assert cli.main(args) == 0
     stored = load_file(FIXTURE / "gru.safetensors")
     assert np.array_equal(opened["lab"].net.params["weight_ih_l1"], stored["rnn.weight_ih_l1"])
+    assert opened["lab"].scenario.get("model.weights") == str(FIXTURE.resolve() / "gru.safetensors")
 
 
 def test_wrong_shape_exits_2_naming_tensor_and_shapes(capsys):

@@ -112,7 +112,9 @@ def safetensors_lab(path: Path, name: str | None, overrides: list[str]):
             f"--open {path}: a .safetensors file holds weights only; name the scenario "
             "whose model they fit: --scenario NAME"
         )
-    lab = build_lab(_load(name, overrides, None))
+    # The scenario records the file, so a lab the app rebuilds from it keeps these weights.
+    loaded = _load(name, overrides, None).with_value("model.weights", str(path.resolve()))
+    lab = build_lab(loaded, initial_weights=False)
     load_weights(lab, path, f"--open {path}")
     return lab
 
