@@ -3,6 +3,8 @@
     tui-lab                         open the lab (scenario picker)
     tui-lab SCENARIO                open the lab on one scenario
     tui-lab --open RUN_DIR          open the lab on a trained checkpoint (run --out, or saved)
+    tui-lab --open FILE.safetensors --scenario NAME [--set k=v]...
+                                    open NAME with weights saved from PyTorch (tui_lab/interop.py)
     tui-lab run SCENARIO [--set k=v]... [--seed N] [--out DIR] [--resume DIR] [--json]
     tui-lab list                    bundled scenarios as a table
     tui-lab check FILE.toml         validate only
@@ -138,9 +140,34 @@ def _open_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="a checkpoint.npz, or a folder with one (tui-lab run --out DIR): "
-        "step through the trained model",
+        "step through the trained model; or a .safetensors file of PyTorch weights "
+        "(with --scenario)",
+    )
+    parser.add_argument(
+        "--scenario",
+        dest="weights_scenario",
+        metavar="NAME",
+        help="with --open FILE.safetensors: the scenario whose model the weights fit",
     )
     return parser
+
+
+def safetensors_lab(path: Path, name: str | None, overrides: list[str]):
+    """The scenario `name` (with --set overrides) built with the weights of a safetensors
+    file saved from torch; names or shapes that do not fit are a ScenarioError (exit 2)."""
+    from tui_lab.interop import load_weights
+    from tui_lab.labs import build_lab
+
+    if not name:
+        raise ScenarioError(
+            f"--open {path}: a .safetensors file holds weights only; name the scenario "
+            "whose model they fit: --scenario NAME"
+        )
+    # The scenario records the file, so a lab the app rebuilds from it keeps these weights.
+    loaded = _load(name, overrides, None).with_value("model.weights", str(path.resolve()))
+    lab = build_lab(loaded, initial_weights=False)
+    load_weights(lab, path, f"--open {path}")
+    return lab
 
 
 def checkpoint_lab(path: Path):
@@ -324,11 +351,17 @@ def _bench(quick: bool) -> int:
 def _open(args) -> int:
     from tui_lab import scenario as scenario_module
 
-    if args.open is not None and (args.scenario or args.set):
+    weights_file = args.open is not None and args.open.suffix == ".safetensors"
+    if args.weights_scenario and not weights_file:
+        raise ScenarioError("--scenario NAME goes with --open FILE.safetensors")
+    if weights_file:
+        lab = safetensors_lab(args.open, args.weights_scenario or args.scenario, args.set)
+    elif args.open is not None and (args.scenario or args.set):
         raise ScenarioError(
             "--open takes the scenario stored in the checkpoint: give no SCENARIO or --set"
         )
-    lab = checkpoint_lab(args.open) if args.open is not None else None
+    else:
+        lab = checkpoint_lab(args.open) if args.open is not None else None
     loaded = (
         lab.scenario if lab else _load(args.scenario, args.set, None) if args.scenario else None
     )

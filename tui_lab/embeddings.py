@@ -7,8 +7,10 @@
   b - a + c == d), counting only questions whose four words are known (as gensim);
 - evaluate_word_pairs(pairs): Spearman correlation between cosine similarity and human scores;
 - answer_query(kv, text): the query box: "most_similar king", "king - man + woman", ...;
-- save/load in the word2vec text format ("V D" header, then "word v1 ... vD" per line, the
-  format gensim's KeyedVectors.load_word2vec_format reads) and as .npz.
+- save/load in the word2vec formats gensim's KeyedVectors.save_word2vec_format /
+  load_word2vec_format use: text ("V D" header, then "word v1 ... vD" per line) and binary
+  (binary=True: the same header, then per word its UTF-8 bytes, a space and D little-endian
+  float32s), and as .npz. load_word2vec_format tells text from binary by itself.
 
 Every query works on one normalised copy of the vectors, made once: a [V, D] @ [D] product.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_lab.files import atomic_save_npz, atomic_write_text
+from tui_lab.files import atomic_save_npz, atomic_write_bytes, atomic_write_text
 
 
 class KeyedVectors:
@@ -115,30 +117,49 @@ class KeyedVectors:
             lines.append(word + " " + " ".join(f"{value:.6g}" for value in row))
         return "\n".join(lines) + "\n"
 
-    def save_word2vec_format(self, path: str | Path) -> None:
-        """Write the word2vec text format atomically. Words must not contain whitespace."""
+    def to_word2vec_binary(self) -> bytes:
+        """gensim's binary=True layout: no newline after a vector (readers skip one if
+        present, as the original C tool writes it)."""
+        rows = np.ascontiguousarray(self.vectors, dtype="<f4")
+        parts = [f"{len(self.words)} {rows.shape[1]}\n".encode()]
+        for word, row in zip(self.words, rows, strict=True):
+            parts.append(word.encode("utf-8") + b" " + row.tobytes())
+        return b"".join(parts)
+
+    def save_word2vec_format(self, path: str | Path, binary: bool = False) -> None:
+        """Write the word2vec text (or binary) format atomically. Words must not contain
+        whitespace. Binary keeps float32 exactly; text prints 6 significant digits."""
         bad = [word for word in self.words if not word or any(ch.isspace() for ch in word)]
         if bad:
             raise ValueError(f"words with whitespace cannot be written: {bad[:3]}")
-        atomic_write_text(path, self.to_word2vec_text())
+        if binary:
+            atomic_write_bytes(path, self.to_word2vec_binary())
+        else:
+            atomic_write_text(path, self.to_word2vec_text())
 
     @classmethod
-    def load_word2vec_format(cls, path: str | Path, dtype=np.float32) -> KeyedVectors:
-        with open(path, encoding="utf-8") as handle:
-            header = handle.readline().split()
-            if len(header) != 2:
-                raise ValueError(f"{path}: first line must be 'count dim', got {header}")
+    def load_word2vec_format(
+        cls, path: str | Path, binary: bool | None = None, dtype=np.float32
+    ) -> KeyedVectors:
+        """Read the word2vec text or binary format (binary=None: tell them apart from the
+        file itself). Malformed files are ValueErrors naming the file and the line or word."""
+        data = Path(path).read_bytes()
+        newline = data.find(b"\n")
+        header = data[: newline if newline >= 0 else len(data)].split()
+        try:
             count, dim = int(header[0]), int(header[1])
-            words, vectors = [], np.empty((count, dim), dtype=dtype)
-            for i in range(count):
-                parts = handle.readline().rstrip("\n").split(" ")
-                if len(parts) != dim + 1:
-                    raise ValueError(
-                        f"{path}: line {i + 2} has {len(parts) - 1} numbers, not {dim}"
-                    )
-                words.append(parts[0])
-                vectors[i] = np.asarray(parts[1:], dtype=np.float64)
-        return cls(words, vectors)
+            if len(header) != 2 or count < 0 or dim < 1:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise ValueError(f"{path}: first line must be 'count dim', got {header[:4]}") from None
+        body = data[newline + 1 :]
+        if binary is None:
+            binary = _looks_binary(body, dim)
+        if binary:
+            words, vectors = _parse_binary(body, count, dim, path)
+        else:
+            words, vectors = _parse_text(body, count, dim, path)
+        return cls(words, vectors.astype(dtype, copy=False))
 
     def save_npz(self, path: str | Path) -> None:
         atomic_save_npz(path, {"words": np.asarray(self.words, dtype=str), "vectors": self.vectors})
@@ -147,6 +168,66 @@ class KeyedVectors:
     def load_npz(cls, path: str | Path) -> KeyedVectors:
         with np.load(path, allow_pickle=False) as data:
             return cls(data["words"].tolist(), data["vectors"])
+
+
+def _looks_binary(body: bytes, dim: int) -> bool:
+    """Text if the first vector line is UTF-8 "word" plus dim numbers; binary otherwise."""
+    first = body.split(b"\n", 1)[0]
+    try:
+        parts = first.decode("utf-8").rstrip().split(" ")
+        if len(parts) != dim + 1:
+            return True
+        [float(value) for value in parts[1:]]
+    except (UnicodeDecodeError, ValueError):
+        return True
+    return False
+
+
+def _parse_text(body: bytes, count: int, dim: int, path) -> tuple[list[str], np.ndarray]:
+    try:
+        lines = body.decode("utf-8").split("\n")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text at byte {error.start}") from None
+    words, vectors = [], np.empty((count, dim), dtype=np.float64)
+    for i in range(count):
+        # The C tool ends each line with a space; gensim does not.
+        parts = lines[i].rstrip().split(" ") if i < len(lines) else [""]
+        if len(parts) != dim + 1:
+            raise ValueError(f"{path}: line {i + 2} has {len(parts) - 1} numbers, not {dim}")
+        words.append(parts[0])
+        try:
+            vectors[i] = np.asarray(parts[1:], dtype=np.float64)
+        except ValueError:
+            raise ValueError(f"{path}: line {i + 2}: not all numbers") from None
+    return words, vectors
+
+
+def _parse_binary(body: bytes, count: int, dim: int, path) -> tuple[list[str], np.ndarray]:
+    row_bytes = 4 * dim
+    words, vectors = [], np.empty((count, dim), dtype=np.float32)
+    position = 0
+    for i in range(count):
+        while body[position : position + 1] == b"\n":  # the C tool's newline after a vector
+            position += 1
+        space = body.find(b" ", position)
+        if space < 0:
+            raise ValueError(f"{path}: word {i + 1} of {count}: the file ends before it")
+        try:
+            word = body[position:space].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: word {i + 1} of {count} is not UTF-8") from None
+        end = space + 1 + row_bytes
+        if end > len(body):
+            raise ValueError(
+                f"{path}: word {i + 1} of {count} ({word!r}): the file ends inside its "
+                f"{dim} float32 values"
+            )
+        words.append(word)
+        vectors[i] = np.frombuffer(body, dtype="<f4", count=dim, offset=space + 1)
+        position = end
+    if body[position:].strip(b"\n"):
+        raise ValueError(f"{path}: {len(body) - position} bytes after the {count} vectors")
+    return words, vectors
 
 
 def spearman(x, y) -> float:

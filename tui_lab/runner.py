@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 
 from tui_lab.files import atomic_write_json, atomic_write_text
+from tui_lab.interop import save_weights
 from tui_lab.labs import build_lab
 from tui_lab.labs.base import Diverged, Lab
 from tui_lab.scenario import Scenario, ScenarioError
@@ -56,7 +57,7 @@ def run(
         checkpoint = Path(resume) / "checkpoint.npz"
         if not checkpoint.exists():
             raise ScenarioError(f"--resume {resume}: no checkpoint.npz in that folder")
-        lab = build_lab(scenario)
+        lab = build_lab(scenario, initial_weights=False)
         try:
             lab.load_state_arrays(Lab.read_checkpoint(checkpoint))
         except (ValueError, KeyError, OSError) as error:
@@ -151,8 +152,10 @@ def run(
         atomic_write_text(
             out_dir / "metrics.jsonl", "\n".join(metrics_lines) + ("\n" if metrics_lines else "")
         )
+        # torch's state-dict names, for model.load_state_dict(safetensors.torch.load_file(...))
+        save_weights(lab, out_dir / "model.safetensors")
         if exit_code == EXIT_OK:
-            summary["artifacts"] = lab.write_artifacts(out_dir)
+            summary["artifacts"] = ["model.safetensors", *lab.write_artifacts(out_dir)]
         atomic_write_json(out_dir / "summary.json", summary)
     return RunResult(exit_code, summary, lab)
 

@@ -48,11 +48,14 @@ def test_query_answers_similarity_and_analogy(trained_skipgram):
     assert trained_skipgram.query("zebra") == "'zebra' is not in the vocabulary"
 
 
-def test_vectors_txt_is_word2vec_text_format(trained_skipgram, tmp_path):
-    assert trained_skipgram.write_artifacts(tmp_path) == ["vectors.txt"]
+def test_vectors_are_written_in_word2vec_text_and_binary_format(trained_skipgram, tmp_path):
+    assert trained_skipgram.write_artifacts(tmp_path) == ["vectors.txt", "vectors.bin"]
     loaded = KeyedVectors.load_word2vec_format(tmp_path / "vectors.txt")
     assert loaded.words == trained_skipgram.vocab.words
     np.testing.assert_allclose(loaded.vectors, trained_skipgram.trainer.W_in, rtol=1e-5, atol=1e-6)
+    exact = KeyedVectors.load_word2vec_format(tmp_path / "vectors.bin", binary=True)
+    assert exact.words == trained_skipgram.vocab.words
+    np.testing.assert_array_equal(exact.vectors, trained_skipgram.trainer.W_in)
 
 
 def test_one_worker_runs_are_deterministic_and_resume_exactly(tmp_path):

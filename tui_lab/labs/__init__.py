@@ -42,6 +42,12 @@ def schema_for(kind: str) -> dict:
     return lab_module(kind).SCHEMA
 
 
-def build_lab(scenario):
-    """A Scenario -> a fresh Lab of its kind."""
-    return lab_module(scenario.kind).LAB(scenario)
+def build_lab(scenario, initial_weights: bool = True):
+    """A Scenario -> a fresh Lab of its kind, with the weights of [model] weights if the
+    scenario names a file (initial_weights=False skips them: a checkpoint follows)."""
+    lab = lab_module(scenario.kind).LAB(scenario)
+    if initial_weights:
+        from tui_lab.interop import apply_scenario_weights
+
+        apply_scenario_weights(lab)
+    return lab

@@ -217,7 +217,7 @@ class Lab:
         scenario = scenario_module.parse(
             meta["scenario_toml"], meta.get("scenario_source", str(path))
         )
-        lab = build_lab(scenario)
+        lab = build_lab(scenario, initial_weights=False)
         lab.load_state_arrays(arrays)
         return lab
 

@@ -22,6 +22,7 @@ import numpy as np
 from kernels import losses
 from tui_lab.files import atomic_write_text
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text, TopK
+from tui_lab.interop import WEIGHTS
 from tui_lab.labs._training import EpochTraining, make_optimizer
 from tui_lab.labs.base import Lab
 from tui_lab.models import GATE_NAMES, Linear, Recurrent, prefixed
@@ -53,6 +54,7 @@ SCHEMA = {
         "hidden": Field("int", 50, min=1, max=2048),
         "num_layers": Field("int", 1, min=1, max=4),
         "nonlinearity": Field("str", "tanh", choices=("tanh", "relu"), doc="RNN cell only"),
+        "weights": WEIGHTS,
     },
     "train": {
         "optimizer": Field("str", "adam", choices=("adam", "sgd", "rmsprop")),

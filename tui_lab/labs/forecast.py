@@ -25,6 +25,7 @@ import numpy as np
 from kernels import losses
 from tui_lab.files import atomic_write_text
 from tui_lab.frames import Frame
+from tui_lab.interop import WEIGHTS
 from tui_lab.labs import _forecast_view as view
 from tui_lab.labs._training import EpochTraining, make_optimizer
 from tui_lab.labs.base import Lab
@@ -37,6 +38,7 @@ MODEL = {
     "hidden": Field("int", 32, min=1, max=1024),
     "num_layers": Field("int", 1, min=1, max=4, doc="stacked recurrent layers"),
     "nonlinearity": Field("str", "tanh", choices=("tanh", "relu"), doc="RNN cell only"),
+    "weights": WEIGHTS,
 }
 TRAIN = {
     "optimizer": Field("str", "adam", choices=("adam", "sgd", "rmsprop")),

@@ -19,6 +19,7 @@ import numpy as np
 from kernels import optim
 from kernels.ntm import NTMShape, backward, forward, init_params, views
 from kernels.ntm.layout import CONTROLLERS, INIT_SCHEMES
+from tui_lab.interop import WEIGHTS
 from tui_lab.labs._ntm_view import NTMView
 from tui_lab.labs.base import Lab
 from tui_lab.scenario import Field, ScenarioError
@@ -73,6 +74,7 @@ SCHEMA = {
             doc="ntm (pytorch-ntm's wide init), pytorch (PyTorch's defaults); "
             "auto = ntm with memory, pytorch for controller_only",
         ),
+        "weights": WEIGHTS,
     },
     "train": {
         "updates": Field("int", 20_000, min=0, max=10_000_000, doc="optimizer updates"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, TopK
+from tui_lab.interop import WEIGHTS
 from tui_lab.labs._training import make_optimizer
 from tui_lab.labs.base import Lab
 from tui_lab.scenario import Field
@@ -30,6 +31,7 @@ SCHEMA = {
         "hidden": Field("int", 64, min=1, max=1024),
         "attention": Field("bool", True, doc="additive attention over the encoder states"),
         "attention_size": Field("int", 0, min=0, max=1024, doc="A; 0 = hidden"),
+        "weights": WEIGHTS,
     },
     "train": {
         "optimizer": Field("str", "adam", choices=("adam", "sgd", "rmsprop")),

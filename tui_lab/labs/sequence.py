@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lab import bptt
+from tui_lab.interop import WEIGHTS
 from tui_lab.labs._sequence_frames import backward_frame, forward_frame, initial_frame
 from tui_lab.labs._training import make_optimizer
 from tui_lab.labs.base import Lab
@@ -52,6 +53,7 @@ SCHEMA = {
         "gate_bias": Field(
             "float", 0.0, min=-20.0, max=20.0, doc="added to the LSTM forget / GRU update bias"
         ),
+        "weights": WEIGHTS,
     },
     "train": {
         "optimizer": Field("str", "adam", choices=("adam", "sgd", "rmsprop")),

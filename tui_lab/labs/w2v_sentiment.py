@@ -13,6 +13,10 @@ with negation, intensifiers and "but" clauses:
 The test set holds adjectives the labelled training set never shows; evaluate() reports the
 accuracy of each variant on all test sentences and on those with a held-out adjective.
 
+With data.vectors = "path" (word2vec text or binary, e.g. from gensim) the frozen and
+fine-tuned variants start from those pre-trained vectors instead, and there is no Word2Vec
+phase (B = 0); every word of the task must be in the file.
+
 Updates 0 .. B-1 are Word2Vec blocks; after that each update is one batch for all three
 classifiers (data a pure function of (seed, update)). Stepping reads a sentence word by word
 through the three classifiers and shows p(positive) after each word.
@@ -21,12 +25,15 @@ through the three classifiers and shows p(positive) after each word.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
 from kernels import losses, optim
 from kernels.word2vec import Trainer
+from tui_lab.embeddings import KeyedVectors
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text
+from tui_lab.interop import WEIGHTS
 from tui_lab.labs.base import Lab
 from tui_lab.models import Linear, Recurrent, prefixed
 from tui_lab.scenario import Field, ScenarioError
@@ -38,6 +45,12 @@ SCHEMA = {
         "train_sentences": Field("int", 2000, min=10, max=1_000_000),
         "test_sentences": Field("int", 1000, min=10, max=1_000_000),
         "unlabelled_sentences": Field("int", 6000, min=0, max=10_000_000),
+        "vectors": Field(
+            "path",
+            "",
+            doc="pre-trained word vectors (word2vec text or binary, as gensim's "
+            "save_word2vec_format writes) instead of training Word2Vec; [embedding] is unused",
+        ),
     },
     "embedding": {
         "dim": Field("int", 24, min=2, max=512),
@@ -49,6 +62,7 @@ SCHEMA = {
     "model": {
         "cell": Field("str", "lstm", choices=("rnn", "lstm", "gru")),
         "hidden": Field("int", 32, min=1, max=1024),
+        "weights": WEIGHTS,
     },
     "train": {
         "lr": Field("float", 0.01, min=1e-6, max=1.0, live=True, doc="Adam"),
@@ -94,20 +108,29 @@ class W2VSentimentLab(Lab):
                 f"{scenario.source}: data.unlabelled_sentences = {data['unlabelled_sentences']}"
                 f" is too few: test words {sorted(missing)[:5]} never occur in the Word2Vec text"
             )
-        self.word2vec = Trainer(
-            self.vocab.counts, corpus.ids, corpus.sent_starts, dim=emb["dim"],
-            window=emb["window"], negative=emb["negative"], sg=True, sample=0.0,
-            alpha=emb["alpha"], epochs=emb["epochs"], seed=seed, workers=1,
-            block_words=10_000,
-        )  # fmt: skip
-        V, D, H = len(self.vocab), emb["dim"], model["hidden"]
+        if data["vectors"]:
+            self.word2vec = None  # pre-trained vectors: no Word2Vec phase
+            self.word_vectors = self._pretrained_vectors(scenario)
+            self.word2vec_blocks = 0
+        else:
+            self.word2vec = Trainer(
+                self.vocab.counts, corpus.ids, corpus.sent_starts, dim=emb["dim"],
+                window=emb["window"], negative=emb["negative"], sg=True, sample=0.0,
+                alpha=emb["alpha"], epochs=emb["epochs"], seed=seed, workers=1,
+                block_words=10_000,
+            )  # fmt: skip
+            self.word_vectors = self.word2vec.W_in  # [V, D], trained in place
+            self.word2vec_blocks = self.word2vec.total_blocks
+        V, D, H = len(self.vocab), self.word_vectors.shape[1], model["hidden"]
         rng = np.random.default_rng([seed, 0x51])
         self.finetuned_embedding = np.zeros((V, D), np.float32)
         self.models = {}
         for name in VARIANTS:
             size = V if name == "onehot" else D
             self.models[name] = (Recurrent(model["cell"], size, H, rng=rng), Linear(H, 2, rng=rng))
-        self._params = {"w2v.W_in": self.word2vec.W_in, "w2v.W_out": self.word2vec.W_out}
+        self._params = {"w2v.W_in": self.word_vectors}
+        if self.word2vec is not None:
+            self._params["w2v.W_out"] = self.word2vec.W_out
         self._params["finetuned.embedding"] = self.finetuned_embedding
         self.optimizers = {}
         for name, (rnn, head) in self.models.items():
@@ -119,6 +142,29 @@ class W2VSentimentLab(Lab):
             self.optimizers[name] = optim.Adam(params, lr=scenario.get("train.lr"))
         self.last_losses = dict.fromkeys(VARIANTS, math.nan)
         self.start_sequence(None)
+
+    def _pretrained_vectors(self, scenario) -> np.ndarray:
+        """data.vectors -> [V, D] float32 rows in this lab's vocabulary order."""
+        value = scenario.get("data.vectors")
+        path = Path(value).expanduser()
+        if not path.is_absolute() and scenario.path is not None:
+            beside = scenario.path.parent / path
+            path = beside if beside.exists() else path
+        where = f"{scenario.source}: data.vectors: {path}"
+        try:
+            vectors = KeyedVectors.load_word2vec_format(path)
+        except FileNotFoundError:
+            raise ScenarioError(f"{where}: no such file") from None
+        except (ValueError, OSError) as error:
+            raise ScenarioError(f"{where}: not word2vec text or binary: {error}") from None
+        absent = [word for word in self.vocab.words if word not in vectors]
+        if absent:
+            raise ScenarioError(
+                f"{where}: lacks {len(absent)} of the task's {len(self.vocab)} words, "
+                f"e.g. {absent[:5]}"
+            )
+        rows = [vectors.index[word] for word in self.vocab.words]
+        return np.ascontiguousarray(vectors.vectors[rows], dtype=np.float32)
 
     # ---- encoding ---------------------------------------------------------------------
     def encode(self, examples) -> np.ndarray:
@@ -134,7 +180,7 @@ class W2VSentimentLab(Lab):
         if name == "onehot":
             table = np.eye(len(self.vocab), dtype=np.float32)
         elif name == "frozen":
-            table = self.word2vec.W_in
+            table = self.word_vectors
         else:
             table = self.finetuned_embedding
         x = table[np.maximum(ids, 0)].astype(np.float32)
@@ -171,19 +217,16 @@ class W2VSentimentLab(Lab):
         return math.ceil(len(self.train_set) / self.scenario.get("train.batch_size"))
 
     def total_train_steps(self) -> int:
-        return (
-            self.word2vec.total_blocks
-            + self.scenario.get("train.epochs") * self.batches_per_epoch()
-        )
+        return self.word2vec_blocks + self.scenario.get("train.epochs") * self.batches_per_epoch()
 
     def train_one(self) -> float:
         k = self.train_step
-        if k < self.word2vec.total_blocks:
+        if k < self.word2vec_blocks:
             result = self.word2vec.train_block(k)
             return result["loss"] if result["examples"] else 0.0
-        k -= self.word2vec.total_blocks
+        k -= self.word2vec_blocks
         if k == 0:  # fine-tuning starts from the finished Word2Vec vectors
-            self.finetuned_embedding[...] = self.word2vec.W_in
+            self.finetuned_embedding[...] = self.word_vectors
         epoch, position = divmod(k, self.batches_per_epoch())
         size = self.scenario.get("train.batch_size")
         order = np.random.default_rng([self.scenario.seed, 0xBA, epoch]).permutation(
@@ -292,7 +335,7 @@ class W2VSentimentLab(Lab):
         return Frame(self._title(), -1, len(self.sentence), panels, train_step=self.train_step)
 
     def _training_panels(self) -> list:
-        phase = "word2vec" if self.train_step < self.word2vec.total_blocks else "classifiers"
+        phase = "word2vec" if self.train_step < self.word2vec_blocks else "classifiers"
         values = {"phase": phase, "update": f"{self.train_step}/{self.total_train_steps()}"}
         values.update({f"loss {n}": self.last_losses[n] for n in VARIANTS})
         panels = [Scalars("training", values)]

@@ -28,6 +28,7 @@ import numpy as np
 from kernels.word2vec import Trainer, backward, forward, update_pair
 from tui_lab.embeddings import KeyedVectors, answer_query, read_analogy_questions
 from tui_lab.frames import Frame, Text
+from tui_lab.interop import WEIGHTS
 from tui_lab.labs import _word2vec_view as view
 from tui_lab.labs.base import Lab
 from tui_lab.scenario import Field, ScenarioError
@@ -58,6 +59,7 @@ SCHEMA = {
         "cbow_exact": Field("bool", False, doc="CBOW: context rows get dL/dh / C (exact)"),
         "exact_sigmoid": Field("bool", False, doc="exact sigmoid instead of the table"),
         "dtype": Field("str", "float32", choices=("float32", "float64")),
+        "weights": WEIGHTS,
     },
     "train": {
         "epochs": Field("int", 5, min=1, max=10_000),
@@ -252,8 +254,10 @@ class Word2VecLab(Lab):
         return metrics
 
     def write_artifacts(self, out_dir: Path) -> list[str]:
-        self.vectors().save_word2vec_format(Path(out_dir) / "vectors.txt")
-        return ["vectors.txt"]
+        vectors = self.vectors()
+        vectors.save_word2vec_format(Path(out_dir) / "vectors.txt")
+        vectors.save_word2vec_format(Path(out_dir) / "vectors.bin", binary=True)  # gensim's binary
+        return ["vectors.txt", "vectors.bin"]
 
     # ---- vectors and queries -------------------------------------------------------
     def vectors(self) -> KeyedVectors:
