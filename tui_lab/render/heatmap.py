@@ -12,6 +12,10 @@ Layouts:
   scrolls sideways if even that is too wide).
 "auto" prints values when they fit in a few bands and falls back to colour.
 
+Scale: numbers far from 1 (BPTT's dL/dh_t is ~1e-4) would all print "0.00", so
+the values layout prints them in the panel's scale: the title says "x1e-4" and
+each cell shows its mantissa (see `value_exponent`).
+
 Marks: cells that changed since the previous frame are underlined (values) or
 carry a dot (colour); the selected unit's column is reversed (values) or
 carries a bar (colour), in every matrix indexing the same units.
@@ -116,6 +120,41 @@ def format_value(value: float, width: int = VALUE_WIDTH) -> str:
     return f"{value:.0e}".replace("e+0", "e").replace("e-0", "e-")[:width].rjust(width)
 
 
+SMALLEST_UNSCALED = 0.1  # a range of 0.1 or less prints scaled
+LARGEST_UNSCALED = 1000.0
+
+
+def value_exponent(matrix: Matrix) -> int:
+    """The power of ten the printed numbers are divided by (0: printed as they are).
+
+    Five characters hold two decimals, so a panel whose largest value is 0.1 or less would
+    print mostly "0.00" and one above 1000 would lose its decimals or print "1e6". The
+    exponent comes from the colour range's rounded top (`colors.nice_ceiling`), so it
+    stays put while values wander a little between steps. "unit" panels (0..1) never scale.
+    """
+    if matrix.scale == "unit":
+        return 0
+    finite = matrix.values[np.isfinite(matrix.values)]
+    top = float(np.max(np.abs(finite))) if finite.size else 0.0
+    if top == 0.0:
+        return 0
+    top = colors.nice_ceiling(top)
+    if SMALLEST_UNSCALED < top <= LARGEST_UNSCALED:
+        return 0
+    return math.floor(math.log10(top) + 1e-9)
+
+
+def scale_text(exponent: int) -> str:
+    """`x1e-4`: what the printed numbers are multiplied by ("" when unscaled)."""
+    return f"x1e{exponent}" if exponent else ""
+
+
+def matrix_title(matrix: Matrix, layout: Layout) -> str:
+    """The panel's name, plus its scale when the cells print scaled numbers."""
+    scale = scale_text(value_exponent(matrix)) if layout.values else ""
+    return f"{matrix.name} ({scale})" if scale else matrix.name
+
+
 def changed_mask(matrix: Matrix, previous, span: colors.Range) -> np.ndarray:
     """Cells that moved by more than 1% of the colour range since `previous`."""
     if not isinstance(previous, Matrix) or previous.shape != matrix.shape:
@@ -196,7 +235,7 @@ def heatmap_lines(matrix: Matrix, options: RenderOptions) -> tuple[list[list[Seg
 
 def _value_cells(matrix, lvls, changed, selected_col, layout: Layout, options: RenderOptions):
     """row, start, stop -> Segments: a separator, then each value and its gap."""
-    values = matrix.values.tolist()
+    values = (matrix.values / 10.0 ** value_exponent(matrix)).tolist()
     gap = Segment(" " * layout.gap, PLAIN)
     open_mark, close_mark = Segment("›", BOLD), Segment("‹", BOLD)  # around the selected unit
 
@@ -311,6 +350,9 @@ def matrix_head(matrix: Matrix, options: RenderOptions, layout: Layout) -> Text:
     head = Text(no_wrap=True)
     rows, cols = matrix.shape
     head.append(f"[{rows}x{cols}] ", "dim")
+    scale = scale_text(value_exponent(matrix)) if layout.values else ""
+    if scale:
+        head.append(f"values {scale}  ", "bold")
     if matrix.caption:
         head.append(matrix.caption + "  ", "italic")
     head.append_text(legend(matrix.scale, matrix.values, options))

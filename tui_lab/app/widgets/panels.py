@@ -18,7 +18,7 @@ from textual.message import Message
 from tui_lab import frames
 from tui_lab.app.widgets.lines import LinesView
 from tui_lab.render import RenderOptions, render_panel
-from tui_lab.render.heatmap import Layout, heatmap_lines, matrix_head
+from tui_lab.render.heatmap import Layout, heatmap_lines, matrix_head, matrix_title
 
 FALLBACK_WIDTH = 60
 
@@ -103,6 +103,7 @@ class MatrixBox(PanelBox):
         self.cells.layout = layout
         self.cells.set_lines(lines, layout.width)
         self.head.set_renderable(matrix_head(panel, options, layout), options.width)
+        self.border_title = matrix_title(panel, layout)  # names the scale (x1e-4) when scaled
 
 
 def _hashable(value):
