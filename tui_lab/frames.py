@@ -57,6 +57,8 @@ class Matrix:
     row_traces: tuple[str | None, ...] | None = None
     caption: str = ""
     group: str = "state"
+    focus: int | None = None
+    compact: bool = False
 
     def __post_init__(self):
         values = np.asarray(self.values)

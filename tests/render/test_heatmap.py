@@ -148,7 +148,8 @@ def test_tiny_values_print_in_the_panels_scale():
 
 
 @pytest.mark.parametrize(
-    "top, exponent", [(0.5, 0), (0.15, 0), (0.1, -1), (0.06, -1), (3e-4, -4), (800.0, 0), (4e4, 4), (0.0, 0)]
+    "top, exponent",
+    [(0.5, 0), (0.15, 0), (0.1, -1), (0.06, -1), (3e-4, -4), (800.0, 0), (4e4, 4), (0.0, 0)],
 )
 def test_the_scale_exponent_follows_the_rounded_range(top, exponent):
     matrix = Matrix("m", np.array([[top, -top / 2]]))
@@ -161,3 +162,35 @@ def test_colour_only_panels_name_no_scale():
     matrix = Matrix("w", np.full((50, 50), 2e-4))
     layout = layout_for(matrix, 100)
     assert not layout.values and matrix_title(matrix, layout) == "w"
+
+
+def test_a_focus_column_keeps_a_window_of_wide_matrices_in_view():
+    values = np.zeros((20, 128))
+    values[:, 100] = 1.0
+    matrix = Matrix("memory", values, units="slots", focus=100)
+    text, layout = heatmap(matrix, RenderOptions(width=74))
+    start, stop = layout.bands[0]
+    assert layout.windowed and start <= 100 < stop and stop - start == 74 - 3
+    assert layout.width <= 74
+    head = matrix_renderable(matrix, RenderOptions(width=74)).plain.split("\n")[0]
+    assert f"slots {start}-{stop - 1} of 128" in head
+    assert layout.cell_at(layout.label_width + 1 + (100 - start), 1) == (0, 100)
+    # Without a focus the strip stays whole (the screen scrolls it sideways).
+    assert not layout_for(Matrix("m", values), 74).windowed
+
+
+def test_compact_panels_draw_two_rows_a_line_with_colour_only():
+    values = np.zeros((5, 30))
+    values[1, 3] = 1.0  # the lower half of the first line, column 3
+    matrix = Matrix("history", values, "unit", compact=True)
+    text, layout = heatmap(matrix, RenderOptions(width=60))
+    lines = text.plain.split("\n")
+    assert layout.rows_per_line == 2 and layout.height == 1 + 3 == len(lines)
+    first = lines[1][layout.label_width + 1 :]
+    assert first[3] == "▀" and set(first[:3] + first[4:]) == {" "}  # equal halves: blank
+    style = _style_at(text, 1, layout.label_width + 1 + 3)
+    assert style.bgcolor is not None and style.color != style.bgcolor
+    assert layout.cell_at(layout.label_width + 1 + 3, 3) == (4, 3)
+    # NO_COLOR: a half block cannot show two glyphs, so one row a line again.
+    text, layout = heatmap(matrix, RenderOptions(width=60, color=False))
+    assert layout.rows_per_line == 1 and len(text.plain.split("\n")) == 6

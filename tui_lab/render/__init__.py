@@ -68,7 +68,6 @@ def show_frame(frame: frames.Frame, console: Console, options: RenderOptions | N
         kind = type(panel).__name__
         title = f"{panel.name} ({kind})"
         if isinstance(panel, frames.Matrix):
-            title = (
-                f"{matrix_title(panel, layout_for(panel, options.width, options.zoom))} ({kind})"
-            )
+            layout = layout_for(panel, options.width, options.zoom, options.color)
+            title = f"{matrix_title(panel, layout)} ({kind})"
         console.print(RichPanel(Group(body), title=title, title_align="left", expand=False))

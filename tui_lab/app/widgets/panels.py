@@ -40,13 +40,25 @@ class PanelBox(Vertical):
         self.panel_name = panel.name
         self.border_title = panel.name
         self.stale = False  # skipped while out of sight; drawn when scrolled back in
+        self.shown: tuple | None = None  # the last (panel, options), redrawn on resize
 
     def available_width(self) -> int:
         width = self.content_size.width
         return width if width > 4 else FALLBACK_WIDTH
 
     def show(self, panel: frames.Panel, options: RenderOptions) -> None:
+        self.shown = (panel, options)
+        self.draw(panel, options)
+
+    def draw(self, panel: frames.Panel, options: RenderOptions) -> None:
         raise NotImplementedError
+
+    def on_resize(self) -> None:
+        # A box drawn before its first layout used FALLBACK_WIDTH; a window of slots
+        # chosen for that width would stay until the next frame (never, when paused).
+        # Redrawing is cheap when nothing changed: the signature includes the width.
+        if self.shown is not None:
+            self.draw(*self.shown)
 
 
 class GenericBox(PanelBox):
@@ -57,7 +69,7 @@ class GenericBox(PanelBox):
         super().__init__(panel, self.body)
         self._signature = None
 
-    def show(self, panel, options):
+    def draw(self, panel, options):
         width = self.available_width()
         signature = (panel_signature(panel), width, options.dark, options.color, options.selection)
         if signature == self._signature:
@@ -93,7 +105,7 @@ class MatrixBox(PanelBox):
         super().__init__(panel, self.head, self.scroller)
         self._signature = None
 
-    def show(self, panel, options):
+    def draw(self, panel, options):
         options = replace(options, width=self.available_width())
         signature = _signature(panel, options)
         if signature == self._signature:
