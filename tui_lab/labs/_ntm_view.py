@@ -87,13 +87,23 @@ class NTMView:
         T = self.sequence_length()
         return np.argmax(self.trace.addr[0, :T, :, 4], axis=-1)
 
-    def _slot_view(self) -> tuple[int, np.ndarray, bool]:
-        """(focus slot, the history's slots in order, all visited slots inside them)."""
+    def _slot_view(self, weights: np.ndarray) -> tuple[int, np.ndarray, bool]:
+        """(focus slot, the history's slots in order, all visited slots inside them).
+
+        The focus stays put through an episode (the middle of the slots the heads use),
+        so a narrow screen's window of slots does not slide at every step; when the heads
+        land anywhere (untrained) it follows this step's sharpest head instead (`weights`:
+        [heads, N] this step's weightings), so that head's peak is always in view.
+        """
         N = self.shape.slots
         size = min(N, HISTORY_SLOTS)
         first, inside = visited_window(self._episode_argmax(), N, size)
         rows = (first + np.arange(size)) % N
-        return int(rows[size // 2]), rows, inside
+        focus = int(rows[size // 2])
+        if not inside:
+            sharpest = int(np.argmax(weights.max(axis=1)))
+            focus = int(np.argmax(weights[sharpest]))
+        return focus, rows, inside
 
     def _weightings_panel(self, weights: np.ndarray, focus: int, when: str) -> Matrix:
         # Colour alone is not a number: the caption names each head's peak.
@@ -131,7 +141,7 @@ class NTMView:
     def initial_frame(self) -> Frame:
         panels = self._bits_panels(-1)
         if self.shape.heads:
-            focus = self._slot_view()[0]
+            focus = self._slot_view(self.trace.w0)[0]
             panels.append(self._memory_panel(-1, focus))
             panels.append(self._weightings_panel(self.trace.w0, focus, "initial, softmax(w0)"))
         return self._frame(-1, panels, "press -> to run the first step")
@@ -167,7 +177,7 @@ class NTMView:
             return self._frame(t, panels)
         W, S, R = shape.width, shape.shifts, shape.read_heads
         names = self._head_names()
-        focus, rows, inside = self._slot_view()
+        focus, rows, inside = self._slot_view(tr.addr[0, t, :, 4])
         panels.append(self._memory_panel(t, focus))
         panels.append(self._weightings_panel(tr.addr[0, t, :, 4], focus, f"step {t}"))
         T = self.sequence_length()
@@ -184,6 +194,7 @@ class NTMView:
                     "unit",
                     tuple(str(slot) for slot in rows),
                     tuple(str(s) for s in range(T)),
+                    units="steps",
                     caption=shown,
                     group="history",
                     focus=t,

@@ -218,8 +218,10 @@ def _header(matrix: Matrix, layout: Layout, start: int, stop: int, selected) -> 
         label = (labels[col] if labels else str(col)) if short else None
         if label is None and col % 5 == 0:
             label = labels[col] if labels else str(col)
-        if label is not None and all(ch == " " for ch in buffer[at : at + len(label)]):
-            buffer[at : at + len(label)] = list(label)[: len(buffer) - at]
+        # A label cut at the right edge ("7" of "70") would name the wrong column.
+        fits = label is not None and at + len(label) <= len(buffer)
+        if fits and all(ch == " " for ch in buffer[at : at + len(label)]):
+            buffer[at : at + len(label)] = list(label)
     line = "".join(buffer)
     if selected is not None and start <= selected < stop:
         at = (selected - start) * layout.pitch
