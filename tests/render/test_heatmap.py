@@ -149,9 +149,9 @@ def test_tiny_values_print_in_the_panels_scale():
 
 @pytest.mark.parametrize(
     "top, exponent",
-    [(0.5, 0), (0.15, 0), (0.1, -1), (0.06, -1), (3e-4, -4), (800.0, 0), (4e4, 4), (0.0, 0)],
+    [(0.5, 0), (0.15, 0), (0.1, -1), (0.06, -2), (3e-4, -4), (800.0, 0), (4e4, 4), (0.0, 0)],
 )
-def test_the_scale_exponent_follows_the_rounded_range(top, exponent):
+def test_the_scale_exponent_follows_the_largest_value(top, exponent):
     matrix = Matrix("m", np.array([[top, -top / 2]]))
     assert value_exponent(matrix) == exponent
     unit = Matrix("p", np.array([[top / 1e6]]), "unit")

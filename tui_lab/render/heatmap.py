@@ -156,19 +156,17 @@ LARGEST_UNSCALED = 1000.0
 def value_exponent(matrix: Matrix) -> int:
     """The power of ten the printed numbers are divided by (0: printed as they are).
 
-    Five characters hold two decimals, so a panel whose largest value is 0.1 or less would
-    print mostly "0.00" and one above 1000 would lose its decimals or print "1e6". The
-    exponent comes from the colour range's rounded top (`colors.nice_ceiling`), so it
-    stays put while values wander a little between steps. "unit" panels (0..1) never scale.
+    Five characters hold two decimals, so a panel whose colour range (`colors.value_range`,
+    rounded up to 1, 2 or 5 of a decade) is 0.1 or less would print mostly "0.00", and one
+    above 1000 would lose its decimals or print "1e6". Scaled, the largest value's mantissa
+    is 1..9.99 (three digits); the exponent changes only where the largest value crosses a
+    power of ten. "unit" panels (0..1) never scale.
     """
     if matrix.scale == "unit":
         return 0
     finite = matrix.values[np.isfinite(matrix.values)]
     top = float(np.max(np.abs(finite))) if finite.size else 0.0
-    if top == 0.0:
-        return 0
-    top = colors.nice_ceiling(top)
-    if SMALLEST_UNSCALED < top <= LARGEST_UNSCALED:
+    if top == 0.0 or SMALLEST_UNSCALED < colors.nice_ceiling(top) <= LARGEST_UNSCALED:
         return 0
     return math.floor(math.log10(top) + 1e-9)
 
