@@ -209,7 +209,9 @@ def _header(matrix: Matrix, layout: Layout, start: int, stop: int, selected) -> 
             segments.append(gap)
         return segments
     # Colour cells are too narrow for labels: short labels fit, else ticks every 5.
-    short = labels is not None and all(len(label) <= layout.cell for label in labels)
+    # Labels that fill a 2-wide cell would touch ("101112"): those get ticks too.
+    longest = max((len(label) for label in labels), default=0) if labels else 0
+    short = labels is not None and (longest == 1 or longest < layout.cell)
     buffer = [" "] * ((stop - start) * layout.pitch)
     for col in range(start, stop):
         at = (col - start) * layout.pitch

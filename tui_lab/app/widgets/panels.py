@@ -56,9 +56,11 @@ class PanelBox(Vertical):
     def on_resize(self) -> None:
         # A box drawn before its first layout used FALLBACK_WIDTH; a window of slots
         # chosen for that width would stay until the next frame (never, when paused).
-        # Redrawing is cheap when nothing changed: the signature includes the width.
+        # Redrawing is cheap when nothing changed: the signature includes the width. After
+        # this layout pass, not inside it: a new width asked for inside it was lost (the
+        # cells kept the fallback width on a real terminal).
         if self.shown is not None:
-            self.draw(*self.shown)
+            self.call_after_refresh(lambda: self.draw(*self.shown))
 
 
 class GenericBox(PanelBox):
