@@ -99,6 +99,7 @@ def test_exact_then_prefix_then_anywhere():
 async def test_typing_a_scenarios_name_highlights_it():
     app = TuiLabApp()
     async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.query_one("#filter").cursor_blink = False  # no repaint timer in the test
         for typed, expected in [
             ("ntm-copy", "ntm-copy.toml"),
             ("lstm", "lstm-copy.toml"),
