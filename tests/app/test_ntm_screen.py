@@ -42,6 +42,9 @@ async def test_memory_weightings_and_histories_are_in_sight_at_140x45(scenario, 
         assert memory.bands == ((0, 128),) == weightings.bands
         assert memory.label_width == weightings.label_width
         assert lab.boxes["memory M_t"].region.x == lab.boxes["weightings"].region.x
+        for name in ("memory M_t", "weightings"):  # drawn at the box's width, all of it shown
+            cells = lab.boxes[name].cells
+            assert cells.size.width >= cells.layout.width > 128
         # Each head's row of the weightings is drawn (r0, w0 under the header line).
         rows = [line[0].text.strip() for line in lab.boxes["weightings"].cells._lines[1:]]
         assert rows == ["r0", "w0"]
