@@ -16,6 +16,11 @@ Panel kinds:
 - Text:     free text (generated text), optionally with a per-character
             value to colour it by.
 - TopK:     ranked predictions (token, probability), e.g. the next character.
+
+A panel's `group` says what it is about. The screen places matrices of group
+"memory" (a memory network's memory and its heads' weightings) first and full
+width, and those of group "history" (weightings over time) side by side below;
+every other panel goes where its kind goes.
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ class Matrix:
     row_traces: tuple[str | None, ...] | None = None
     caption: str = ""
     group: str = "state"
+    focus: int | None = None
+    compact: bool = False
 
     def __post_init__(self):
         values = np.asarray(self.values)

@@ -79,3 +79,34 @@ async def test_the_users_folder_shows_in_the_picker(wait_for, notifications, tmp
         await pilot.press(*"my own")
         assert _visible(app) == [str(tmp_path / "mine.toml")]
         assert any("broken.toml" in text for text in notifications(app))
+
+
+def _highlighted(app) -> str:
+    options = app.screen.query_one("#scenarios")
+    return options.get_option_at_index(options.highlighted).id.rsplit("/", 1)[-1]
+
+
+def test_exact_then_prefix_then_anywhere():
+    entries = load_catalog().entries
+    stems = [e.stem for _, members in grouped(entries, "ntm-copy") for e in members]
+    # lstm-copy matches only through its description, which mentions ntm-copy.
+    assert stems == ["ntm-copy", "ntm-copy-feedforward", "lstm-copy"]
+    stems = [e.stem for _, members in grouped(entries, "lstm") for e in members]
+    assert stems[0] == "lstm-copy" and "char-textgen-lstm" in stems[1:]
+    assert [e.stem for _, m in grouped(entries, "NTM: copy") for e in m][0] == "ntm-copy"
+
+
+async def test_typing_a_scenarios_name_highlights_it():
+    app = TuiLabApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.query_one("#filter").cursor_blink = False  # no repaint timer in the test
+        for typed, expected in [
+            ("ntm-copy", "ntm-copy.toml"),
+            ("lstm", "lstm-copy.toml"),
+            ("long-range-rnn", "long-range-rnn.toml"),
+            ("ntm-repeat-copy", "ntm-repeat-copy.toml"),
+        ]:
+            await pilot.press("escape")
+            await pilot.press(*typed)
+            assert _highlighted(app) == expected, typed
+            assert f"`{expected}`" in app.screen.query_one("#card")._markdown  # its card shows

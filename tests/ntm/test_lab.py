@@ -111,11 +111,19 @@ def test_frames_show_memory_heads_and_addressing():
         "cost (bits per sequence)",
     ):
         assert want in names
+    # Slots across (units "slots") in memory, weightings and addressing: one column per slot.
+    memory = frame.panel("memory M_t")
+    assert memory.shape == (lab.shape.width, 8) and memory.units == "slots"
+    weightings = frame.panel("weightings")
+    assert weightings.shape == (2, 8) and weightings.row_labels == ("r0", "w0")
+    assert weightings.focus == memory.focus and 0 <= memory.focus < 8
     stages = frame.panel("write 0 addressing")
-    assert isinstance(stages, Matrix) and stages.shape == (8, 4)
-    np.testing.assert_allclose(stages.values.sum(axis=0), 1.0)  # each stage is a weighting
+    assert isinstance(stages, Matrix) and stages.shape == (4, 8) and stages.units == "slots"
+    np.testing.assert_allclose(stages.values.sum(axis=1), 1.0)  # each stage is a weighting
     history = frame.panel("read 0 weighting history")
+    # 8 slots fit the history's window of HISTORY_SLOTS: all of them, time across.
     assert history.shape == (8, lab.sequence_length())
+    assert sorted(history.row_labels) == sorted(str(s) for s in range(8))
     assert isinstance(frame.panel("input bits"), Sequence)
     lab.last()
     end = lab.frame()

@@ -4,7 +4,15 @@ from rich.console import Console
 
 from tui_lab.frames import Matrix
 from tui_lab.render import RenderOptions, Selection
-from tui_lab.render.heatmap import format_value, heatmap, layout_for, legend
+from tui_lab.render.heatmap import (
+    format_value,
+    heatmap,
+    layout_for,
+    legend,
+    matrix_renderable,
+    matrix_title,
+    value_exponent,
+)
 
 CONSOLE = Console(width=200)
 
@@ -121,3 +129,68 @@ def test_layout_width_is_the_drawn_width(zoom):
     matrix = Matrix("m", np.linspace(-1, 1, 3 * 40).reshape(3, 40), row_labels=("a", "bb", "c"))
     text, layout = heatmap(matrix, RenderOptions(width=90, zoom=zoom))
     assert max(len(line) for line in text.plain.split("\n")) == layout.width
+
+
+def test_tiny_values_print_in_the_panels_scale():
+    # BPTT's dL/dh_t: every value ~3e-4 printed "0.00" / "-0.00" before.
+    values = np.array([[3.1e-4, -2.7e-4, 1.2e-4, -0.4e-4], [0.9e-4, 2.2e-4, -3.3e-4, 0.0]])
+    matrix = Matrix("dL/dh_t", values, "diverging")
+    options = RenderOptions(width=100)
+    text, layout = heatmap(matrix, options)
+    assert layout.values
+    assert value_exponent(matrix) == -4
+    assert matrix_title(matrix, layout) == "dL/dh_t (x1e-4)"
+    head = matrix_renderable(matrix, options).plain.split("\n")[0]
+    assert "x1e-4" in head
+    cells = text.plain.split("\n")[1].split()[1:]
+    assert cells == ["3.10", "-2.70", "1.20", "-0.40"]
+    assert all(cell not in ("0.00", "-0.00") for cell in cells)
+
+
+@pytest.mark.parametrize(
+    "top, exponent",
+    [(0.5, 0), (0.15, 0), (0.1, -1), (0.06, -2), (3e-4, -4), (800.0, 0), (4e4, 4), (0.0, 0)],
+)
+def test_the_scale_exponent_follows_the_largest_value(top, exponent):
+    matrix = Matrix("m", np.array([[top, -top / 2]]))
+    assert value_exponent(matrix) == exponent
+    unit = Matrix("p", np.array([[top / 1e6]]), "unit")
+    assert value_exponent(unit) == 0  # 0..1 panels print as they are
+
+
+def test_colour_only_panels_name_no_scale():
+    matrix = Matrix("w", np.full((50, 50), 2e-4))
+    layout = layout_for(matrix, 100)
+    assert not layout.values and matrix_title(matrix, layout) == "w"
+
+
+def test_a_focus_column_keeps_a_window_of_wide_matrices_in_view():
+    values = np.zeros((20, 128))
+    values[:, 100] = 1.0
+    matrix = Matrix("memory", values, units="slots", focus=100)
+    text, layout = heatmap(matrix, RenderOptions(width=74))
+    start, stop = layout.bands[0]
+    assert layout.windowed and start <= 100 < stop and stop - start == 74 - 3
+    assert layout.width <= 74
+    head = matrix_renderable(matrix, RenderOptions(width=74)).plain.split("\n")[0]
+    assert f"slots {start}-{stop - 1} of 128" in head
+    assert layout.cell_at(layout.label_width + 1 + (100 - start), 1) == (0, 100)
+    # Without a focus the strip stays whole (the screen scrolls it sideways).
+    assert not layout_for(Matrix("m", values), 74).windowed
+
+
+def test_compact_panels_draw_two_rows_a_line_with_colour_only():
+    values = np.zeros((5, 30))
+    values[1, 3] = 1.0  # the lower half of the first line, column 3
+    matrix = Matrix("history", values, "unit", compact=True)
+    text, layout = heatmap(matrix, RenderOptions(width=60))
+    lines = text.plain.split("\n")
+    assert layout.rows_per_line == 2 and layout.height == 1 + 3 == len(lines)
+    first = lines[1][layout.label_width + 1 :]
+    assert first[3] == "▀" and set(first[:3] + first[4:]) == {" "}  # equal halves: blank
+    style = _style_at(text, 1, layout.label_width + 1 + 3)
+    assert style.bgcolor is not None and style.color != style.bgcolor
+    assert layout.cell_at(layout.label_width + 1 + 3, 3) == (4, 3)
+    # NO_COLOR: a half block cannot show two glyphs, so one row a line again.
+    text, layout = heatmap(matrix, RenderOptions(width=60, color=False))
+    assert layout.rows_per_line == 1 and len(text.plain.split("\n")) == 6

@@ -58,13 +58,41 @@ def matches(entry: Scenario, query: str) -> bool:
     return all(word in haystack for word in query.lower().split())
 
 
+EXACT, PREFIX, ANYWHERE = 0, 1, 2
+
+
+def match_rank(entry: Scenario, query: str) -> int:
+    """How well `entry` answers `query`: EXACT (the file name or the name itself), PREFIX
+    (starts with it), else ANYWHERE. Typing `ntm-copy` must land on ntm-copy, not on
+    lstm-copy, whose description mentions ntm-copy and which comes first by topic."""
+    typed = " ".join(query.lower().split())
+    if not typed:
+        return ANYWHERE
+    names = (entry.stem.lower(), entry.name.lower())
+    # "ntm copy" and "ntm-copy" name the same file.
+    wanted = (typed, typed.replace(" ", "-"))
+    if any(name in wanted for name in names):
+        return EXACT
+    if any(name.startswith(want) for name in names for want in wanted):
+        return PREFIX
+    return ANYWHERE
+
+
 def grouped(entries: list[Scenario], query: str = "") -> list[tuple[str, list[Scenario]]]:
-    """(topic, scenarios) in the TOPICS order, keeping only matches and non-empty topics."""
+    """(topic, scenarios), keeping only matches and non-empty topics, best match first.
+
+    Without a query (or when all match equally) topics keep the TOPICS order. With one,
+    the topic holding the best match comes first and, inside a topic, exact matches come
+    before prefix matches before the rest (stable: ties keep the bundled order), so the
+    first entry, which the picker highlights, is the best one.
+    """
     groups = []
     for topic in TOPICS:
         members = [e for e in entries if e.topic == topic and matches(e, query)]
         if members:
+            members.sort(key=lambda entry: match_rank(entry, query))
             groups.append((topic, members))
+    groups.sort(key=lambda group: match_rank(group[1][0], query))
     return groups
 
 

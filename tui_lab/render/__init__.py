@@ -12,7 +12,7 @@ from rich.panel import Panel as RichPanel
 from rich.text import Text as RichText
 
 from tui_lab import frames
-from tui_lab.render.heatmap import heatmap, layout_for, legend, matrix_renderable
+from tui_lab.render.heatmap import heatmap, layout_for, legend, matrix_renderable, matrix_title
 from tui_lab.render.options import RenderOptions, Selection
 from tui_lab.render.sequence import sequence_renderable
 from tui_lab.render.series import series_renderable
@@ -66,6 +66,8 @@ def show_frame(frame: frames.Frame, console: Console, options: RenderOptions | N
     for panel in frame.panels:
         body = render_panel(panel, options)
         kind = type(panel).__name__
-        console.print(
-            RichPanel(Group(body), title=f"{panel.name} ({kind})", title_align="left", expand=False)
-        )
+        title = f"{panel.name} ({kind})"
+        if isinstance(panel, frames.Matrix):
+            layout = layout_for(panel, options.width, options.zoom, options.color)
+            title = f"{matrix_title(panel, layout)} ({kind})"
+        console.print(RichPanel(Group(body), title=title, title_align="left", expand=False))

@@ -139,6 +139,18 @@ def cell_style(
     )
 
 
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+@lru_cache(maxsize=1024)
+def half_block_style(upper: int, lower: int | None, scale: str, dark: bool) -> Style:
+    """For "▀": the upper level as the foreground, the lower one (None: the theme's
+    background, for the last line of an odd number of rows) as the background."""
+    below = _hex(rgb_for(lower, scale, dark)) if lower is not None else None
+    return Style(color=_hex(rgb_for(upper, scale, dark)), bgcolor=below)
+
+
 @lru_cache(maxsize=64)
 def plain_style(bold: bool = False, underline: bool = False, reverse: bool = False) -> Style:
     return Style(bold=bold, underline=underline, reverse=reverse)

@@ -2,9 +2,14 @@
 
 Sequences run across the top; matrices fill the wide left column; metrics,
 predictions, series and text sit in a side column (below the matrices on a
-narrow terminal). Everything scrolls. Frames come from the compute thread as
-messages; the screen keeps only the newest and redraws at most DRAW_HZ times
-a second, right away when it has been idle, and only the panels in sight.
+narrow terminal). Everything scrolls. A memory network's memory and where its
+heads point (matrices of group "memory") matter most and are wide (a slot per
+column): they come first, at full width, with the weighting histories (group
+"history") side by side under them, and only then the input bits.
+
+Frames come from the compute thread as messages; the screen keeps only the
+newest and redraws at most DRAW_HZ times a second, right away when it has been
+idle, and only the panels in sight.
 """
 
 from __future__ import annotations
@@ -33,6 +38,15 @@ DRAW_HZ = 30
 TICK_S = 1 / 50
 SPEEDS = (1, 2, 5, 10, 20, 25)
 NARROW = 110
+
+
+def place_of(panel: frames.Panel) -> str:
+    """The container a panel goes to, from its kind (and a matrix's group)."""
+    if isinstance(panel, frames.Sequence):
+        return "inputs"
+    if isinstance(panel, frames.Matrix):
+        return panel.group if panel.group in ("memory", "history") else "matrices"
+    return "side"
 
 
 class LabScreen(LabActions, Screen):
@@ -90,6 +104,8 @@ class LabScreen(LabActions, Screen):
             yield Label(f"Opening {self.scenario.name} ...", id="loading-label")
             yield ProgressBar(id="loading-bar", show_eta=False)
         with VerticalScroll(id="body"):
+            yield Vertical(id="memory")
+            yield Horizontal(id="history")
             yield Vertical(id="inputs")
             with Horizontal(id="main"):
                 yield Vertical(id="matrices")
@@ -258,23 +274,17 @@ class LabScreen(LabActions, Screen):
         for box in self.boxes.values():
             box.remove()
         self.boxes = {}
-        places = {"inputs": [], "matrices": [], "side": []}
+        places = {"memory": [], "history": [], "inputs": [], "matrices": [], "side": []}
         for panel in frame.panels:
             box = box_for(panel)
             self.boxes[panel.name] = box
-            if isinstance(panel, frames.Sequence):
-                places["inputs"].append(box)
-            elif isinstance(panel, frames.Matrix):
-                places["matrices"].append(box)
-            else:
-                places["side"].append(box)
+            places[place_of(panel)].append(box)
         for place, boxes in places.items():
             if boxes:
                 self.query_one(f"#{place}").mount_all(boxes)
+            self.query_one(f"#{place}").display = bool(boxes)
         # Several inputs (NTM: input, target and output bits) sit side by side.
         self.query_one("#inputs").set_class(len(places["inputs"]) > 1, "several")
-        self.query_one("#matrices").display = bool(places["matrices"])
-        self.query_one("#side").display = bool(places["side"])
         self.call_after_refresh(self.request_draw, True)
 
     def status_line(self) -> str:

@@ -18,7 +18,7 @@ from textual.message import Message
 from tui_lab import frames
 from tui_lab.app.widgets.lines import LinesView
 from tui_lab.render import RenderOptions, render_panel
-from tui_lab.render.heatmap import Layout, heatmap_lines, matrix_head
+from tui_lab.render.heatmap import Layout, heatmap_lines, matrix_head, matrix_title
 
 FALLBACK_WIDTH = 60
 
@@ -40,13 +40,27 @@ class PanelBox(Vertical):
         self.panel_name = panel.name
         self.border_title = panel.name
         self.stale = False  # skipped while out of sight; drawn when scrolled back in
+        self.shown: tuple | None = None  # the last (panel, options), redrawn on resize
 
     def available_width(self) -> int:
         width = self.content_size.width
         return width if width > 4 else FALLBACK_WIDTH
 
     def show(self, panel: frames.Panel, options: RenderOptions) -> None:
+        self.shown = (panel, options)
+        self.draw(panel, options)
+
+    def draw(self, panel: frames.Panel, options: RenderOptions) -> None:
         raise NotImplementedError
+
+    def on_resize(self) -> None:
+        # A box drawn before its first layout used FALLBACK_WIDTH; a window of slots
+        # chosen for that width would stay until the next frame (never, when paused).
+        # Redrawing is cheap when nothing changed: the signature includes the width. After
+        # this layout pass, not inside it: a new width asked for inside it was lost (the
+        # cells kept the fallback width on a real terminal).
+        if self.shown is not None:
+            self.call_after_refresh(lambda: self.draw(*self.shown))
 
 
 class GenericBox(PanelBox):
@@ -57,7 +71,7 @@ class GenericBox(PanelBox):
         super().__init__(panel, self.body)
         self._signature = None
 
-    def show(self, panel, options):
+    def draw(self, panel, options):
         width = self.available_width()
         signature = (panel_signature(panel), width, options.dark, options.color, options.selection)
         if signature == self._signature:
@@ -93,7 +107,7 @@ class MatrixBox(PanelBox):
         super().__init__(panel, self.head, self.scroller)
         self._signature = None
 
-    def show(self, panel, options):
+    def draw(self, panel, options):
         options = replace(options, width=self.available_width())
         signature = _signature(panel, options)
         if signature == self._signature:
@@ -103,6 +117,7 @@ class MatrixBox(PanelBox):
         self.cells.layout = layout
         self.cells.set_lines(lines, layout.width)
         self.head.set_renderable(matrix_head(panel, options, layout), options.width)
+        self.border_title = matrix_title(panel, layout)  # names the scale (x1e-4) when scaled
 
 
 def _hashable(value):
