@@ -117,6 +117,11 @@ def _add_sweep_parser(sub) -> None:
         help="a claim to count: 'k of n met' per grid point (repeatable)",
     )
     sweep.add_argument("--json", action="store_true", help="print the summary as JSON")
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate and list the runs (id and --set of each), run nothing",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or run lines")
 
 
@@ -282,6 +287,7 @@ def _sweep(args) -> int:
     from rich.console import Console
 
     from tui_lab.sweep import build_plan, run_sweep
+    from tui_lab.sweep.execute import finished_summary
     from tui_lab.sweep.results import comparison_table, point_table
 
     if args.workers is not None and args.scheduler is not None:
@@ -293,6 +299,12 @@ def _sweep(args) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise ScenarioError(f"--out {args.out}: exists and is not a folder")
     plan = build_plan(args.scenario, args.seeds, args.grid, args.set, args.threshold)
+    if args.dry_run:
+        for spec in plan.runs:
+            done = " (finished)" if finished_summary(args.out, spec) else ""
+            print(f"{spec.run_id}{done}: --set " + " --set ".join(spec.overrides))
+        print(f"{len(plan.runs)} runs in {args.out / 'runs'}", file=sys.stderr)
+        return 0
     result = run_sweep(plan, args.out, args.workers, args.scheduler, quiet=args.quiet)
     if args.json:
         print(json.dumps(result.summary, indent=2))

@@ -160,3 +160,17 @@ def test_flatten_keeps_nested_numbers_and_drops_text_and_booleans():
         {"a": 1, "b": {"40": 2.5, "x": "text"}, "attention": True, "task": "parity"}
     )
     assert flat == {"a": 1.0, "b.40": 2.5}
+
+
+def test_dry_run_lists_the_runs_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    args = ["sweep", "many-to-one", "--seeds", "0-1", "--grid", "model.cell=rnn,gru"]
+    assert cli.main([*args, "--set", "train.updates=5", "--out", str(out), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "model.cell=rnn_seed=0: --set train.updates=5 --set model.cell=rnn --set scenario.seed=0",
+        "model.cell=rnn_seed=1: --set train.updates=5 --set model.cell=rnn --set scenario.seed=1",
+        "model.cell=gru_seed=0: --set train.updates=5 --set model.cell=gru --set scenario.seed=0",
+        "model.cell=gru_seed=1: --set train.updates=5 --set model.cell=gru --set scenario.seed=1",
+    ]
+    assert not out.exists()
