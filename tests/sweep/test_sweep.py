@@ -103,7 +103,11 @@ def test_each_run_equals_tui_lab_run_and_the_aggregate_equals_the_runs(tmp_path,
 def test_resume_skips_finished_runs_and_reruns_an_interrupted_one(tmp_path):
     out = tmp_path / "sweep"
     plan = build_plan("many-to-one", "0-1", [], TINY[1::2], [])
+    environment = dict(os.environ)
     first = run_sweep(plan, out, workers=2, quiet=True)
+    # Dask's nanny writes OMP/OPENBLAS_NUM_THREADS=1 into this process's environment;
+    # later Numba code here would refuse a changed thread setting
+    assert dict(os.environ) == environment
     assert first.exit_code == 0 and sorted(first.ran) == ["seed=0", "seed=1"]
     stamp = (out / "runs" / "seed=0" / "summary.json").stat().st_mtime_ns
 

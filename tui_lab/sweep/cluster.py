@@ -52,12 +52,13 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[ob
         return
 
     workers = workers or default_workers()
-    settings = {
-        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
-        # Numba's threads, like BLAS's (which Dask's nanny already pins to 1): N workers
-        # on N cores, one thread each, so no core is asked to run two.
-        "distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1,
-    }
+    # Dask's nanny pins BLAS to one thread in each worker (OPENBLAS/OMP/MKL_NUM_THREADS=1)
+    # and the task pins Numba's (worker.one_compute_thread): N workers on N cores.
+    settings = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
+    # The nanny sets those variables in *this* process's environment before it spawns a
+    # worker, and leaves them there: put ours back, or later Numba code in this process
+    # (a test session) reads a changed NUMBA/OMP setting and refuses to run.
+    environment = dict(os.environ)
     with dask.config.set(settings):
         cluster = LocalCluster(
             n_workers=workers,
@@ -70,8 +71,16 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[ob
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)
+    _restore(environment)
     try:
         yield client, f"a local cluster of {workers} worker processes"
     finally:
         client.close()
         cluster.close()
+        _restore(environment)
+
+
+def _restore(environment: dict[str, str]) -> None:
+    for name in set(os.environ) - set(environment):
+        del os.environ[name]
+    os.environ.update(environment)
