@@ -19,8 +19,8 @@ import numpy as np
 
 from tui_lab.frames import Frame, Series
 from tui_lab.labs import sequence
+from tui_lab.labs._hooks import HookedLab
 from tui_lab.labs._sequence_frames import grad_norms
-from tui_lab.labs.base import Lab
 from tui_lab.scenario import Field, Scenario, ScenarioError
 
 CELLS = ("rnn", "lstm", "gru")
@@ -56,7 +56,7 @@ def _cell_scenario(scenario, cell: str) -> Scenario:
     return Scenario(values, schema, scenario.source, scenario.path)
 
 
-class CompareLab(Lab):
+class CompareLab(HookedLab):
     kind = "compare"
 
     def __init__(self, scenario):
@@ -99,7 +99,6 @@ class CompareLab(Lab):
             lab.load_extra_state(part)
             lab.loss_history = [float(v) for v in part.get("loss_history", [])]
             lab.train_step = len(lab.loss_history)
-            lab._stale = True
 
     def on_live_change(self, dotted: str) -> None:
         for lab in self.labs.values():
@@ -117,7 +116,6 @@ class CompareLab(Lab):
             loss = lab.train_one()
             lab.loss_history.append(loss)
             lab.train_step += 1
-            lab._stale = True
             losses.append(loss)
         return float(np.mean(losses)) if all(map(math.isfinite, losses)) else math.nan
 
