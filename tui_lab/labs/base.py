@@ -36,13 +36,15 @@ class Walk:
 
     input: what `Lab.walk` needs to walk the same input again (a text, a sample).
     length: time steps T (frames exist for t = -1 .. T - 1).
-    restart_after_change: after training, the Stepper goes back to t = -1 instead of
-    keeping the cursor (for walks whose steps are themselves updates).
+    steps_are_updates: each new step applies one training update to the live weights
+    (counted in train_step, so a checkpoint resumes exactly). The Stepper then takes
+    the updates of its own steps as its own, and after any other training starts the
+    input over at t = -1 (walking it again would apply the shown updates twice).
     """
 
     input: object
     length: int
-    restart_after_change: bool = False
+    steps_are_updates: bool = False
 
 
 class Diverged(RuntimeError):

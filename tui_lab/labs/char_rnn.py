@@ -77,6 +77,7 @@ SCHEMA = {
 BUNDLED = "bundled:"  # data.path = "bundled:NAME" is a text shipped in tui_lab/data/
 MAX_UPDATES = 50_000_000
 MAX_PARAMETERS = 200_000_000
+WALK_BATCH = 256  # windows per model call when walking an input in window mode
 MAX_STEPPING_CHARS = 20_000
 """The longest text one can step through: the walk keeps O(T x hidden) arrays and takes
 one model call per character, and a longer text is no longer something to read a
@@ -301,20 +302,19 @@ class CharRNNLab(EpochTraining, Lab):
         states = np.zeros((T, L, 2, H))  # h, c (zeros but for the LSTM)
         gates = np.zeros((T, L, max(len(gate_names), 1), H))
         probs = np.zeros((T, len(self.chars)))
-        state = None
-        for t in range(T):
-            if self.target == "last":
-                window = text[max(0, t - self.seq_length + 1) : t + 1]
-                probs[t], _ = self.next_distribution(window)
-            else:
-                probs[t], state = self.next_distribution(text[t], state)
-            for layer, traces in enumerate(self.rnn.traces):
-                trace = traces[0]
-                states[t, layer, 0] = trace.out[-1, 0]
-                if self.rnn.cell == "lstm":
-                    states[t, layer, 1] = trace.c[-1, 0]
-                if gate_names:
-                    gates[t, layer] = trace.gates[-1, 0].reshape(len(gate_names), H)
+        codes = np.array([self.index[char] for char in text], dtype=np.int64)
+        if self.target == "last":
+            # The windows shorter than seq_length one at a time, then the full ones in
+            # batches (one model call per batch, not per character).
+            short = min(self.seq_length - 1, T)
+            for t in range(short):
+                self._read_windows(codes[None, : t + 1], t, states, gates, probs)
+            full = np.lib.stride_tricks.sliding_window_view(codes, self.seq_length)
+            for start in range(0, len(full), WALK_BATCH):
+                batch = full[start : start + WALK_BATCH]
+                self._read_windows(batch, short + start, states, gates, probs)
+        else:
+            self._read_windows(codes[None, :], 0, states, gates, probs, every_step=True)
         for array in (states, gates, probs):
             array.setflags(write=False)
         return CharWalk(
@@ -322,6 +322,25 @@ class CharRNNLab(EpochTraining, Lab):
             traces=state_traces(self.rnn, states, gates),
             tokens=tuple(text), targets=(*text[1:], "?"),
         )  # fmt: skip
+
+    def _read_windows(self, windows, first, states, gates, probs, every_step=False) -> None:
+        """Run the model over windows [N, W] from a zero state; write what steps first ..
+        first + N - 1 show into states [T, L, 2, H], gates [T, L, G, H], probs [T, V].
+        every_step: one window (N = 1) whose every position is a step (stream mode)."""
+        out, _ = self.rnn.forward(self.one_hot(windows.T))  # out: [W, N, H]
+        names = GATE_NAMES[self.rnn.cell]
+        H = self.rnn.hidden_size
+        pick = (slice(None), 0) if every_step else (-1, slice(None))  # -> [steps, ...]
+        steps = slice(first, first + (windows.shape[1] if every_step else len(windows)))
+        logits = self.head.forward(out[pick])
+        probs[steps] = _softmax(logits.astype(np.float64))
+        for layer, traces in enumerate(self.rnn.traces):
+            trace = traces[0]
+            states[steps, layer, 0] = trace.out[pick]
+            if self.rnn.cell == "lstm":
+                states[steps, layer, 1] = trace.c[pick]
+            if names:
+                gates[steps, layer] = trace.gates[pick].reshape(-1, len(names), H)
 
     def _stepping_text(self, text) -> str:
         if text is None:

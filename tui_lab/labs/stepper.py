@@ -34,7 +34,7 @@ class Stepper:
         elif self._walked_at != self._version():
             self._walk = self.lab.walk(self._walk.input)
             self._walked_at = self._version()
-            if self._walk.restart_after_change:
+            if self._walk.steps_are_updates:
                 self.t = -1
         self.t = min(self.t, self._walk.length - 1)
         return self._walk
@@ -47,27 +47,32 @@ class Stepper:
         walk = self.walk
         return self.lab.frame(walk, self.t)
 
+    def _move(self, t: int) -> Frame:
+        # The cursor moves only once the frame is built: a step that fails stays undone.
+        walk = self.walk
+        t = max(-1, min(int(t), walk.length - 1))
+        frame = self.lab.frame(walk, t)
+        self.t = t
+        if walk.steps_are_updates:  # the updates this step applied are the walk's own
+            self._walked_at = self._version()
+        return frame
+
     def step(self) -> Frame:
         """One time step forward (stays on the last step at the end)."""
-        self.t = min(self.t + 1, self.walk.length - 1)
-        return self.frame()
+        return self._move(self.t + 1)
 
     def back(self) -> Frame:
         """One time step back (t = -1 is the state before the first step)."""
-        self.t = max(-1, self.t - 1)
-        return self.frame()
+        return self._move(self.t - 1)
 
     def first(self) -> Frame:
-        self.t = -1
-        return self.frame()
+        return self._move(-1)
 
     def last(self) -> Frame:
-        self.t = self.walk.length - 1
-        return self.frame()
+        return self._move(self.walk.length - 1)
 
     def go(self, t: int) -> Frame:
-        self.t = max(-1, min(int(t), self.walk.length - 1))
-        return self.frame()
+        return self._move(t)
 
     def reset(self, new_input=None) -> Frame:
         """Start over on a new input: the user's text, or None for the lab's default (or a

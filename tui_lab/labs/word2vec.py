@@ -392,12 +392,12 @@ class Word2VecLab(HookedLab):
         return len(self.examples)
 
     def walk(self, input=None) -> Walk:
-        """Each step here is a real update of the live weights, so a step is not a view of
-        a fixed run: the Walk keeps the frames of the updates applied so far (one short
-        sentence, at most a few hundred) and starts over after training, since walking
-        the sentence again would apply the shown updates a second time."""
+        """Stepping mode: each step is a real training update of the live weights, counted
+        in train_step (so resume stays exact). A step is then not a view of a fixed run:
+        the Walk keeps the frames of the updates applied so far (one short sentence, at
+        most a few hundred) and starts over after other training."""
         walk = super().walk(input)
-        return UpdateWalk(walk.input, walk.length, restart_after_change=True)
+        return UpdateWalk(walk.input, walk.length, steps_are_updates=True)
 
     def frame(self, walk: Walk, t: int) -> Frame:
         if t < 0:
@@ -419,6 +419,9 @@ class Word2VecLab(HookedLab):
         loss = update_pair(W_in, W_out, step.inputs, step.target, step.negatives, alpha,
                            self.scenario.get("model.cbow_exact"), exact_sigmoid=True)  # fmt: skip
         after = {"W_in": W_in[step.inputs].copy(), "W_out": W_out[trace.scored].copy()}
+        # A stepped update is a training update: counted, so a checkpoint resumes exactly.
+        self.train_step += 1
+        self.loss_history.append(float(loss))
         self._kv = None
         words = self.vocab.words
         architecture = self.scenario.get("model.architecture")
