@@ -107,3 +107,20 @@ def test_a_very_long_own_input_is_refused_with_the_limit():
     text = lab.text * (MAX_STEPPING_CHARS // len(lab.text) + 1)
     with pytest.raises(ValueError, match=f"at most {MAX_STEPPING_CHARS:,}"):
         Stepper(lab).reset(text)
+
+
+def test_the_loss_history_and_the_checkpoint_keep_a_bounded_tail(monkeypatch, tmp_path):
+    from tui_lab.labs import base
+
+    monkeypatch.setattr(base, "LOSS_TAIL", 4)
+    lab = build_lab(resolve("char-textgen"))
+    losses = []
+    for _ in range(11):
+        lab.train(1)
+        losses.append(lab.loss_history[-1])
+        assert len(lab.loss_history) <= 8
+    assert lab.loss_history == losses[-len(lab.loss_history) :]
+    lab.save(tmp_path / "ck.npz")
+    assert list(Lab.read_checkpoint(tmp_path / "ck.npz")["loss_history"]) == losses[-4:]
+    resumed = Lab.load(tmp_path / "ck.npz")
+    assert resumed.train_step == 11 and resumed.loss_history == losses[-4:]

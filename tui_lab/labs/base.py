@@ -16,6 +16,7 @@ import json
 import math
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,11 @@ from tui_lab.frames import Frame
 Progress = Callable[[int, dict], None]
 
 GENERATE, QUERY, OWN_INPUT = "generate", "query", "own_input"
+
+LOSS_TAIL = 10_000
+"""Training losses kept in memory and in checkpoints: enough for the plots (they show
+the last 2,000), and a checkpoint after 10 M updates costs what one after 10,000 does.
+The whole history streams to metrics.jsonl (runner.py)."""
 
 
 @dataclass(frozen=True)
@@ -107,27 +113,33 @@ class Lab(ABC):
         """
         last_report = time.perf_counter()
         metrics: dict = {}
-        start_losses = len(self.loss_history)
+        recent: deque[float] = deque(maxlen=50)  # this call's last losses, for metrics
         done = 0
         for index in range(n):
             if should_stop is not None and should_stop():
                 break
             loss = float(self.train_one())
             self.train_step += 1
-            self.loss_history.append(loss)
+            self.record_loss(loss)
+            recent.append(loss)
             done = index + 1
             if not math.isfinite(loss):
                 raise Diverged(self.train_step, loss)
             now = time.perf_counter()
             if progress is not None and (now - last_report >= report_every_s or index == n - 1):
-                recent = self.loss_history[start_losses:]
-                metrics = {"loss": float(np.mean(recent[-50:])), "train_step": self.train_step}
+                metrics = {"loss": float(np.mean(recent)), "train_step": self.train_step}
                 progress(done, metrics)
                 last_report = now
         if done:
-            recent = self.loss_history[start_losses:]
-            metrics = {"loss": float(np.mean(recent[-50:])), "train_step": self.train_step}
+            metrics = {"loss": float(np.mean(recent)), "train_step": self.train_step}
         return metrics
+
+    def record_loss(self, loss: float) -> None:
+        """Append to the bounded loss history (at most 2 x LOSS_TAIL, trimmed to LOSS_TAIL
+        in one go, so appending stays O(1) amortized)."""
+        self.loss_history.append(loss)
+        if len(self.loss_history) > 2 * LOSS_TAIL:
+            del self.loss_history[:-LOSS_TAIL]
 
     # ---- live settings ----------------------------------------------------
     def set_value(self, dotted: str, value) -> bool:
@@ -149,7 +161,7 @@ class Lab(ABC):
         arrays = {f"param/{k}": np.array(v) for k, v in self.parameters().items()}
         arrays.update({f"optim/{k}": np.array(v) for k, v in self.optimizer_state().items()})
         arrays.update({f"extra/{k}": np.array(v) for k, v in self.extra_state().items()})
-        arrays["loss_history"] = np.asarray(self.loss_history, dtype=np.float64)
+        arrays["loss_history"] = np.asarray(self.loss_history[-LOSS_TAIL:], dtype=np.float64)
         meta = {
             "kind": self.kind,
             "train_step": self.train_step,
@@ -175,7 +187,7 @@ class Lab(ABC):
         )
         meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
         self.train_step = int(meta["train_step"])
-        self.loss_history = [float(x) for x in arrays["loss_history"]]
+        self.loss_history = [float(x) for x in arrays["loss_history"][-LOSS_TAIL:]]
         self.changed()
 
     def save(self, path: str | Path) -> None:

@@ -21,6 +21,7 @@ from tui_lab.frames import Frame, Series
 from tui_lab.labs import sequence
 from tui_lab.labs._hooks import HookedLab
 from tui_lab.labs._sequence_frames import grad_norms
+from tui_lab.labs.base import LOSS_TAIL
 from tui_lab.scenario import Field, Scenario, ScenarioError
 
 CELLS = ("rnn", "lstm", "gru")
@@ -90,7 +91,7 @@ class CompareLab(HookedLab):
     def extra_state(self):
         extra = self._prefixed(lambda lab: lab.extra_state())
         for cell, lab in self.labs.items():
-            extra[f"{cell}/loss_history"] = np.asarray(lab.loss_history, np.float64)
+            extra[f"{cell}/loss_history"] = np.asarray(lab.loss_history[-LOSS_TAIL:], np.float64)
         return extra
 
     def load_extra_state(self, state) -> None:
@@ -98,7 +99,11 @@ class CompareLab(HookedLab):
             lab = self.labs[cell]
             lab.load_extra_state(part)
             lab.loss_history = [float(v) for v in part.get("loss_history", [])]
-            lab.train_step = len(lab.loss_history)
+
+    def load_state_arrays(self, arrays) -> None:
+        super().load_state_arrays(arrays)
+        for lab in self.labs.values():  # every cell made every update (the history is a tail)
+            lab.train_step = self.train_step
 
     def on_live_change(self, dotted: str) -> None:
         for lab in self.labs.values():
@@ -114,7 +119,7 @@ class CompareLab(HookedLab):
         for lab in self.labs.values():
             lab.train_step = self.train_step  # same k, same batch
             loss = lab.train_one()
-            lab.loss_history.append(loss)
+            lab.record_loss(loss)
             lab.train_step += 1
             losses.append(loss)
         return float(np.mean(losses)) if all(map(math.isfinite, losses)) else math.nan

@@ -421,7 +421,7 @@ class Word2VecLab(HookedLab):
         after = {"W_in": W_in[step.inputs].copy(), "W_out": W_out[trace.scored].copy()}
         # A stepped update is a training update: counted, so a checkpoint resumes exactly.
         self.train_step += 1
-        self.loss_history.append(float(loss))
+        self.record_loss(float(loss))
         self._kv = None
         words = self.vocab.words
         architecture = self.scenario.get("model.architecture")
