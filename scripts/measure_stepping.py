@@ -93,9 +93,9 @@ def anomaly() -> None:
     step_to_end(stepper_of(lab), "anomaly-sensor")
 
 
-def after_training(updates: int) -> None:
+def after_training(updates: int, names: list[str]) -> None:
     """Step to the middle of the default input, train, time the next frame."""
-    for name in bundled_names():
+    for name in names or bundled_names():
         lab = build_lab(resolve(name))
         steps = stepper_of(lab)
         frame = steps.frame()
@@ -116,13 +116,14 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=10_000)
     parser.add_argument("--scenario", default="char-textgen-lstm")
     parser.add_argument("--updates", type=int, default=50)
+    parser.add_argument("--only", nargs="*", default=[], help="after-training: these scenarios")
     args = parser.parse_args()
     if args.case == "textgen":
         textgen(args.chars, args.scenario)
     elif args.case == "anomaly":
         anomaly()
     else:
-        after_training(args.updates)
+        after_training(args.updates, args.only)
 
 
 if __name__ == "__main__":
