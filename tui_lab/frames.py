@@ -37,6 +37,11 @@ Scale = Literal["diverging", "unit", "positive"]
 
 
 def _frozen(array, dtype=np.float64) -> np.ndarray:
+    """A read-only array of `array`. An array that is already read-only and of `dtype` is
+    kept as it is, not copied: a lab's Walk hands its whole-sequence traces to every
+    frame as read-only views, and a copy per frame would cost O(T) per step."""
+    if isinstance(array, np.ndarray) and array.dtype == dtype and not array.flags.writeable:
+        return array
     copy = np.array(array, dtype=dtype, copy=True)
     copy.setflags(write=False)
     return copy

@@ -227,7 +227,7 @@ def load_weights(lab, path: str | Path, label: str = "") -> None:
         )
     for name, value in arrays.items():
         targets[name][...] = value
-    lab._stale = True  # frames stepped so far came from the old weights
+    lab.changed()  # frames stepped so far came from the old weights
 
 
 def _listing(names, limit: int = 8) -> str:

@@ -44,7 +44,7 @@ import threading  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence  # noqa: E402
-from tui_lab.labs.base import Lab  # noqa: E402
+from tui_lab.labs.base import OWN_INPUT, Lab, Walk  # noqa: E402
 from tui_lab.scenario import COMMON, Field, Scenario  # noqa: E402
 
 FAKE_SCHEMA = {
@@ -71,6 +71,7 @@ class FakeLab(Lab):
     """T = 5 steps over "hello"; h_t [2, 6] with unit traces; fails at step `fail_at`."""
 
     kind = "fake"
+    capabilities = frozenset({OWN_INPUT})
 
     def __init__(self, fail_at: int | None = None, warm_gate: threading.Event | None = None):
         super().__init__(fake_scenario())
@@ -80,21 +81,18 @@ class FakeLab(Lab):
         self.trace = np.tanh(rng.normal(size=(5, 2, 6)))
         self.text = "hello"
 
-    def start_sequence(self, new_input=None, keep_input=False):
-        if new_input is not None:
-            self.text = new_input
+    def walk(self, input=None):
+        return Walk(
+            self.text if input is None else input, len(self.text if input is None else input)
+        )
 
-    def sequence_length(self):
-        return len(self.text)
-
-    def _sequence(self, t):
+    def _sequence(self, walk, t):
         traces = {"h": self.trace[:, 0], "c": self.trace[:, 1]}
-        return Sequence("input", tuple(self.text), t, traces=traces)
+        return Sequence("input", tuple(walk.input), t, traces=traces)
 
-    def initial_frame(self):
-        return Frame("fake", -1, len(self.text), (self._sequence(-1),))
-
-    def compute_step(self, t):
+    def frame(self, walk, t):
+        if t < 0:
+            return Frame("fake", -1, walk.length, (self._sequence(walk, -1),))
         if t == self.fail_at:
             raise RuntimeError(f"kernel exploded at step {t}")
         h = Matrix(
@@ -110,7 +108,10 @@ class FakeLab(Lab):
             "gates", (self.trace[t % 5] + 1) / 2, "unit", ("i", "f"), None, units="hidden"
         )
         return Frame(
-            "fake", t, len(self.text), (self._sequence(t), h, gates, Scalars("metrics", {"t": t}))
+            "fake",
+            t,
+            walk.length,
+            (self._sequence(walk, t), h, gates, Scalars("metrics", {"t": t})),
         )
 
     def warmup_tasks(self):

@@ -113,7 +113,12 @@ async def test_export_writes_a_toml_that_reproduces_the_session(
         await wait_for(
             pilot, lambda: lab.session.scenario.get("train.lr") == 0.5, what="live value"
         )
-        assert any("applied live" in n for n in notifications(app))
+        # The note is posted right after the value is set, from the compute thread.
+        await wait_for(
+            pilot,
+            lambda: any("applied live" in n for n in notifications(app)),
+            what="applied-live note",
+        )
         await pilot.press("ctrl+e")
         written = list(tmp_path.glob("*.toml"))
         assert len(written) == 1

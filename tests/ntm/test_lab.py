@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from stepping import stepper
 
 from tui_lab.frames import Matrix, Sequence, Series
 from tui_lab.labs import build_lab
@@ -90,9 +91,9 @@ def test_cross_field_errors(setting, message):
 
 def test_frames_show_memory_heads_and_addressing():
     lab = build_lab(tiny())
-    first = lab.frame()
+    first = stepper(lab).frame()
     assert first.t == -1 and first.panel("memory M_t").values.max() == pytest.approx(1e-6)
-    frame = lab.step()
+    frame = stepper(lab).step()
     names = {p.name for p in frame.panels}
     for want in (
         "input bits",
@@ -122,20 +123,20 @@ def test_frames_show_memory_heads_and_addressing():
     np.testing.assert_allclose(stages.values.sum(axis=1), 1.0)  # each stage is a weighting
     history = frame.panel("read 0 weighting history")
     # 8 slots fit the history's window of HISTORY_SLOTS: all of them, time across.
-    assert history.shape == (8, lab.sequence_length())
+    assert history.shape == (8, stepper(lab).length)
     assert sorted(history.row_labels) == sorted(str(s) for s in range(8))
     assert isinstance(frame.panel("input bits"), Sequence)
-    lab.last()
-    end = lab.frame()
-    assert end.t == lab.sequence_length() - 1
+    stepper(lab).last()
+    end = stepper(lab).frame()
+    assert end.t == stepper(lab).length - 1
     np.testing.assert_allclose(end.panel("read 0 weighting history").values.sum(axis=0), 1.0)
-    assert lab.back().t == end.t - 1
+    assert stepper(lab).back().t == end.t - 1
 
 
 def test_controller_only_is_a_plain_lstm():
     lab = build_lab(tiny("model.controller_only=true"))
     assert lab.shape.heads == 0
-    names = {p.name for p in lab.step().panels}
+    names = {p.name for p in stepper(lab).step().panels}
     assert "memory M_t" not in names and "controller h_t" in names
 
 
@@ -144,7 +145,7 @@ def test_feedforward_controller_trains_and_has_no_state_of_its_own(tmp_path):
     assert not lab.shape.recurrent
     assert lab.parameters()["controller.weight_ih"].shape == (12, lab.shape.controller_inputs)
     assert not {"controller.weight_hh", "controller.h0", "controller.c0"} & set(lab.parameters())
-    frame = lab.step()
+    frame = stepper(lab).step()
     assert frame.panel("controller h_t").caption == "feed-forward controller output"
     before = lab.score(lab.spec, 40)[1]
     lab.train(300)
@@ -171,10 +172,10 @@ def test_init_auto_is_wide_for_the_ntm_and_pytorch_for_the_baseline():
 
 def test_new_input_length_and_bad_length():
     lab = build_lab(tiny())
-    lab.reset(5)
-    assert lab.sequence_length() == 11
+    stepper(lab).reset(5)
+    assert stepper(lab).length == 11
     with pytest.raises(ValueError, match="sequence length must be >= 1, got 0"):
-        lab.reset(0)
+        stepper(lab).reset(0)
 
 
 def test_training_lowers_the_cost_and_updates_the_curve():
@@ -183,7 +184,7 @@ def test_training_lowers_the_cost_and_updates_the_curve():
     lab.train(300)
     after = lab.score(lab.spec, 40)[1]
     assert after < 0.75 * before
-    curve = lab.frame().panel("cost (bits per sequence)")
+    curve = stepper(lab).frame().panel("cost (bits per sequence)")
     assert isinstance(curve, Series) and len(curve.lines["cost"]) == 300
 
 

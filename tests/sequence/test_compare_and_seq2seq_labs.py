@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from stepping import stepper
 
 from tui_lab import scenario
 from tui_lab.frames import Matrix, Series
@@ -46,8 +47,8 @@ def test_each_cell_trains_exactly_as_its_own_sequence_lab():
 def test_cells_step_together_over_one_input():
     compare = build_lab(scenario.parse(COMPARE))
     compare.train(2)
-    compare.reset("ABBAAB")
-    frames = [compare.step() for _ in range(12)]
+    stepper(compare).reset("ABBAAB")
+    frames = [stepper(compare).step() for _ in range(12)]
     forward, backward = frames[2], frames[-1]
     assert forward.t == 2 and backward.phase == "backward" and backward.t == 0
     for cell in ("RNN", "LSTM", "GRU"):
@@ -102,15 +103,15 @@ updates = 2
 def test_attention_matrix_grows_one_row_per_decoder_step():
     lab = build_lab(scenario.parse(SEQ2SEQ.format(attention="true")))
     lab.train(2)
-    lab.reset("abcda")
-    assert lab.sequence_length() == 10
-    encoder = [lab.step() for _ in range(5)]
+    stepper(lab).reset("abcda")
+    assert stepper(lab).length == 10
+    encoder = [stepper(lab).step() for _ in range(5)]
     assert all("attention" not in [p.name for p in f.panels] for f in encoder)
     np.testing.assert_allclose(
         encoder[2].panel("encoder h_t").values[0], lab.record["enc"][2, 0], rtol=1e-6
     )
     for i in range(5):
-        frame = lab.step()
+        frame = stepper(lab).step()
         attention = frame.panel("attention")
         assert attention.shape == (i + 1, 5)
         assert attention.col_labels == tuple("abcda")
@@ -122,11 +123,11 @@ def test_attention_matrix_grows_one_row_per_decoder_step():
 
 def test_plain_encoder_decoder_has_no_attention_panel():
     lab = build_lab(scenario.parse(SEQ2SEQ.format(attention="false")))
-    frames = [lab.step() for _ in range(10)]
+    frames = [stepper(lab).step() for _ in range(10)]
     assert "attention" not in [p.name for p in frames[-1].panels]
     assert "attention.v" not in lab.parameters()
     with pytest.raises(ValueError, match="type letters from abcd"):
-        lab.reset("abz")
+        stepper(lab).reset("abz")
 
 
 def test_seq2seq_resumes_exactly(tmp_path):

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from stepping import stepper
 
 from tui_lab import scenario
 from tui_lab.labs.base import Lab
@@ -47,9 +48,9 @@ def test_runs_a_few_updates_headless(name, tmp_path):
     assert accuracy and all(0.0 <= value <= 1.0 for value in accuracy)
     assert (tmp_path / "checkpoint.npz").exists()
     lab = result.lab
-    lab.reset()
-    frames = [lab.step() for _ in range(lab.sequence_length())]
-    assert frames[-1].t in (0, lab.sequence_length() - 1)
+    stepper(lab).reset()
+    frames = [stepper(lab).step() for _ in range(stepper(lab).length)]
+    assert frames[-1].t in (0, stepper(lab).length - 1)
 
 
 def test_exploding_without_clipping_diverges_and_keeps_a_checkpoint(tmp_path):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from stepping import stepper
 
 from kernels import gru, lstm, rnn
 from tui_lab import scenario
@@ -35,12 +36,13 @@ def test_backward_frames_show_the_kernels_gradients(cell):
         train__updates=2,
     )
     lab.train(2)  # trained weights, not just the init
-    lab.reset()
+    stepper(lab).reset()
     T = 5
-    frames = [lab.step() for _ in range(2 * T)]
+    frames = [stepper(lab).step() for _ in range(2 * T)]
     assert [f.phase for f in frames] == ["forward"] * T + ["backward"] * T
     assert [f.t for f in frames] == list(range(T)) + list(range(T - 1, -1, -1))
-    assert lab.step() is frames[-1]  # the end of BPTT stays the end
+    end = stepper(lab).step()  # the end of BPTT stays the end
+    assert (end.phase, end.t) == ("backward", 0) and stepper(lab).t == 2 * T - 1
     sample = lab.sample
     loss, grads, d_out = lab.net.loss_and_grads(sample.x, sample.targets, "last")
     trace = lab.net.rnn.traces[0][0]
@@ -74,7 +76,7 @@ def test_backward_frames_show_the_kernels_gradients(cell):
 
 def test_gradient_accumulates_in_weight_hh_step_by_step():
     lab = make(data__task="parity", data__length=4, model__cell="rnn", model__hidden=3)
-    frames = [lab.step() for _ in range(8)][4:]
+    frames = [stepper(lab).step() for _ in range(8)][4:]
     trace = lab.net.rnn.traces[0][0]
     sample = lab.sample
     _, _, d_out = lab.net.loss_and_grads(sample.x, sample.targets, "last")
@@ -99,7 +101,7 @@ def test_forward_frames_show_each_direction_and_layer():
         model__num_layers=2,
         model__bidirectional=True,
     )
-    frame = lab.step()
+    frame = stepper(lab).step()
     names = [p.name for p in frame.panels]
     for layer in (0, 1):
         for direction in ("forward", "backward"):
@@ -110,7 +112,7 @@ def test_forward_frames_show_each_direction_and_layer():
     assert isinstance(top_backward, Matrix) and top_backward.row_labels == ("c", "h")
     np.testing.assert_allclose(top_backward.values[1], out[0, 0, 3:], rtol=1e-6)
     assert "has read steps 3..0" in top_backward.caption
-    backward = [lab.step() for _ in range(4)][-1]
+    backward = [stepper(lab).step() for _ in range(4)][-1]
     assert backward.phase == "backward" and backward.t == 3
     assert backward.panel("dL/dh_t").row_labels == (
         "layer 0 forward",
@@ -130,11 +132,11 @@ def test_one_step_net_never_uses_weight_hh():
 
 def test_typed_input_and_targets():
     lab = make(data__task="running_parity", data__length=6)
-    lab.reset("0110")
-    assert lab.sequence_length() == 8
-    assert lab.frame().panel("input").targets == ("even", "odd", "even", "even")
+    stepper(lab).reset("0110")
+    assert stepper(lab).length == 8
+    assert stepper(lab).frame().panel("input").targets == ("even", "odd", "even", "even")
     with pytest.raises(ValueError, match="running_parity reads one symbol per step"):
-        lab.reset("012")
+        stepper(lab).reset("012")
 
 
 def test_resume_equals_an_uninterrupted_run(tmp_path):
@@ -149,7 +151,7 @@ def test_resume_equals_an_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(resumed.parameters()[name], value)
     assert resumed.grad_norms == one.grad_norms and len(one.grad_norms) == 5
     assert resumed.grad_norm_max == max(one.grad_norms)
-    series = resumed.step().panel("gradient norm")
+    series = stepper(resumed).step().panel("gradient norm")
     np.testing.assert_array_equal(series.lines["before clipping"], one.grad_norms)
 
 

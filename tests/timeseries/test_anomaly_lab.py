@@ -3,6 +3,7 @@ flags scored against the injected anomalies, flagged steps marked on screen."""
 
 import numpy as np
 import pytest
+from stepping import stepper
 
 from tui_lab import scenario
 from tui_lab.labs import build_lab
@@ -51,10 +52,10 @@ def test_threshold_comes_from_validation_errors_and_flags_exceed_it():
 def test_a_live_threshold_change_refreshes_the_flags_on_screen():
     lab = small()
     lab.train(2)
-    lab.step()
+    stepper(lab).step()
     before = lab.detection()["net"]["flagged"].sum()
     assert lab.set_value("detect.factor", 0.2) is True
-    frame = lab.frame()
+    frame = stepper(lab).frame()
     after = lab.detection()["net"]["flagged"]
     assert after.sum() > before
     tokens = frame.panel("test tail").tokens

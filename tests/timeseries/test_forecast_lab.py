@@ -4,6 +4,7 @@ gradients, exact resume, and the stepping frames (window, forecast, rollout)."""
 import numpy as np
 import pytest
 from gradcheck import numeric_grad
+from stepping import stepper
 
 from tui_lab import scenario
 from tui_lab.frames import Matrix, Sequence, Series
@@ -110,12 +111,12 @@ def test_stepping_reads_the_window_then_forecasts_then_rolls_out():
     lab = sine_lab(**{"data.horizon": 3, "data.lookback": 8})
     lab.train(3)
     L = 8
-    frame = lab.frame()
+    frame = stepper(lab).frame()
     assert frame.t == -1 and frame.T == L + 5
     window = lab.values[lab.firsts["test"][0] - L : lab.firsts["test"][0]]
     scaled = lab.scaler.transform(window).astype(np.float32)
     for _ in range(L):
-        frame = lab.step()
+        frame = stepper(lab).step()
     sequence = frame.panel("input window")
     assert isinstance(sequence, Sequence) and sequence.position == L - 1
     assert sequence.tokens[:L] == tuple(f"{v:.4g}" for v in window)
@@ -133,8 +134,8 @@ def test_stepping_reads_the_window_then_forecasts_then_rolls_out():
     )
     assert np.isnan(plot.lines["forecast"][:L]).all()
     # rollout: each step feeds the last prediction back as the newest input
-    frame = lab.step()
-    frame = lab.step()
+    frame = stepper(lab).step()
+    frame = stepper(lab).step()
     rollout = lab.view["rollout"]
     fed = np.concatenate([window, rollout[:1]])[-L:]
     assert rollout[1] == pytest.approx(lab.predict_raw(fed[None])[0, 0])
@@ -146,37 +147,37 @@ def test_stepping_reads_the_window_then_forecasts_then_rolls_out():
     np.testing.assert_allclose(errors, np.abs(rollout[:3] - truth))
     per_step = frame.panel("error per horizon step")
     assert set(per_step.lines) == {"net", "naive", "seasonal naive", "mean"}
-    assert lab.last().t == L + 4
+    assert stepper(lab).last().t == L + 4
 
 
 def test_custom_inputs_and_training_refreshes_frames():
     lab = sine_lab()
-    frame = lab.reset([0.1 * k for k in range(60)])
+    frame = stepper(lab).reset([0.1 * k for k in range(60)])
     assert frame.T == 48 + 5 and lab.step_first is None
     with pytest.raises(ValueError, match="need at least 48 finite values"):
-        lab.reset([1.0, 2.0])
-    lab.reset(100)
+        stepper(lab).reset([1.0, 2.0])
+    stepper(lab).reset(100)
     assert lab.step_first == 100
     # text from the screen's prompt: the shown tokens, "~" marking rolled-out values
-    frame = lab.reset(" ".join(["0.5"] * 47 + ["~1.25", "?"]))
+    frame = stepper(lab).reset(" ".join(["0.5"] * 47 + ["~1.25", "?"]))
     assert lab.step_first is None and lab.step_window[-1] == 1.25 and len(lab.step_window) == 48
-    lab.reset("120")
+    stepper(lab).reset("120")
     assert lab.step_first == 120
     with pytest.raises(ValueError, match="expected numbers separated by spaces or commas"):
-        lab.reset("1 2 x")
+        stepper(lab).reset("1 2 x")
     with pytest.raises(ValueError, match="first forecast step must lie in"):
-        lab.reset(3)
-    lab.step()
-    before = lab.frame().panel("h_t").values.copy()
+        stepper(lab).reset(3)
+    stepper(lab).step()
+    before = stepper(lab).frame().panel("h_t").values.copy()
     lab.train(3)
-    assert not np.allclose(lab.frame().panel("h_t").values, before)
+    assert not np.allclose(stepper(lab).frame().panel("h_t").values, before)
 
 
 @pytest.mark.parametrize("cell, layers", [("rnn", 2), ("gru", 1)])
 def test_plain_rnn_and_gru_cells_step_and_train(cell, layers):
     lab = sine_lab(**{"model.cell": cell, "model.num_layers": layers, "data.horizon": 2})
     lab.train(2)
-    frame = lab.last()
+    frame = stepper(lab).last()
     names = [panel.name for panel in frame.panels]
     if layers == 2:
         assert "h_t (layer 1)" in names and frame.panel("h_t (layer 1)").row_labels == ("h",)

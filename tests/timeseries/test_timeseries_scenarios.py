@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from stepping import stepper
 
 from tui_lab import cli, scenario
 from tui_lab.labs import build_lab
@@ -27,7 +28,7 @@ def test_each_scenario_runs_a_few_updates_and_steps(name):
     else:
         assert {"precision", "recall", "precision_naive", "recall_naive"} <= set(metrics)
     for _ in range(3):
-        frame = lab.step()
+        frame = stepper(lab).step()
     assert frame.t == 2 and frame.panel("h_t").values.shape == (2, 8)
 
 

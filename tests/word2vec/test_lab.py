@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from stepping import stepper
 
 from kernels.word2vec import update_pair
 from tui_lab import cli
@@ -74,7 +75,7 @@ def test_step_applies_the_shown_update():
     lab = lab_for("word2vec-skipgram")
     W_in, W_out = lab.trainer.W_in.copy(), lab.trainer.W_out.copy()
     example = lab.examples[0]
-    frame = lab.step()
+    frame = stepper(lab).step()
     update_pair(W_in, W_out, example.inputs, example.target, example.negatives,
                 lab.trainer.learning_rate(0.0), exact_sigmoid=True)  # fmt: skip
     np.testing.assert_array_equal(lab.trainer.W_in, W_in)
@@ -95,7 +96,7 @@ def test_step_applies_the_shown_update():
 
 def test_cbow_softmax_frame_shows_the_whole_distribution():
     lab = lab_for("word2vec-cbow")
-    frame = lab.step()
+    frame = stepper(lab).step()
     distribution = frame.panel("whole distribution")
     assert isinstance(distribution, Matrix) and distribution.shape == (1, len(lab.vocab))
     assert distribution.values.sum() == pytest.approx(1.0)
@@ -103,7 +104,7 @@ def test_cbow_softmax_frame_shows_the_whole_distribution():
     rows = frame.panel("context rows → h")
     assert rows.row_labels[-1] == "h = mean"
     np.testing.assert_allclose(rows.values[-1], rows.values[:-1].mean(axis=0), atol=1e-6)
-    assert lab.sequence_length() == len(lab.examples) > 0
+    assert stepper(lab).length == len(lab.examples) > 0
 
 
 def run_cli(capsys, *sets):
@@ -157,11 +158,11 @@ def test_text_corpus_trains(tmp_path):
 
 def test_stepping_after_training_starts_the_sentence_over():
     lab = lab_for("word2vec-skipgram")
-    lab.step()
-    lab.step()
+    stepper(lab).step()
+    stepper(lab).step()
     lab.train(1)
     W_in = lab.trainer.W_in.copy()
-    frame = lab.frame()
+    frame = stepper(lab).frame()
     assert frame.t == -1  # no replay: the shown updates are not applied a second time
     np.testing.assert_array_equal(lab.trainer.W_in, W_in)
 

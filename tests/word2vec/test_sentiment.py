@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from stepping import stepper
 
 from tui_lab import scenario as scenario_module
 from tui_lab.labs import build_lab
@@ -69,8 +70,8 @@ def test_finetuning_moves_the_embedding_and_freezing_does_not(trained):
 
 
 def test_stepping_shows_p_positive_per_classifier(trained):
-    trained.reset()
-    frame = trained.step()
+    stepper(trained).reset()
+    frame = stepper(trained).step()
     table = frame.panel("p(positive) after this word")
     assert table.row_labels == ("onehot", "frozen", "finetuned")
     assert ((table.values >= 0) & (table.values <= 1)).all()

@@ -16,6 +16,7 @@ import time
 from tui_lab.app import messages
 from tui_lab.app.compute import ComputeThread, shared
 from tui_lab.labs import build_lab
+from tui_lab.labs.stepper import Stepper
 
 TRAIN_CHUNK_S = 0.03  # a key pressed mid-training waits at most one chunk
 TRAIN_FRAME_EVERY_S = 0.3
@@ -30,6 +31,7 @@ class LabSession:
         self.target = target
         self.compute = compute or shared()
         self.lab = lab
+        self.stepper: Stepper | None = None
         self.closed = False
         self._stop: threading.Event | None = None
         self._pending = 0
@@ -71,11 +73,13 @@ class LabSession:
         def run():
             lab = self.lab if self.lab is not None else build_lab(self.scenario)
             self._warm(lab)
-            return lab, lab.frame()
+            stepper = Stepper(lab)
+            return stepper, stepper.frame()
 
         def done(result):
-            lab, frame = result
-            self.lab = lab
+            stepper, frame = result
+            lab = stepper.lab
+            self.lab, self.stepper = lab, stepper
             self.scenario = lab.scenario
             self._post(messages.LabReady(lab, frame))
 
@@ -90,17 +94,18 @@ class LabSession:
         self._post(messages.WarmupProgress(len(tasks), len(tasks), ""))
 
     # ---- stepping ---------------------------------------------------------------
-    def _lab(self):
-        """The lab, on the compute thread (jobs queued while opening run after it)."""
-        if self.lab is None:
+    def _stepper(self) -> Stepper:
+        """The stepper, on the compute thread (jobs queued while opening run after it)."""
+        if self.stepper is None:
             raise RuntimeError("the lab did not open")
-        return self.lab
+        return self.stepper
 
     def call(self, what: str, method: str, *args, note: str = "") -> None:
-        """Run lab.<method>(*args) (which returns a Frame) and post the Frame."""
+        """Run stepper.<method>(*args) (step, back, first, last: each returns a Frame) and
+        post the Frame."""
 
         def run():
-            return getattr(self._lab(), method)(*args)
+            return getattr(self._stepper(), method)(*args)
 
         self._submit(what, run, lambda frame: self._post(messages.FrameReady(frame, note)))
 
@@ -108,14 +113,14 @@ class LabSession:
         note = "new input" if new_input is not None else ""
         self._submit(
             "reset",
-            lambda: self._lab().reset(new_input=new_input),
+            lambda: self._stepper().reset(new_input=new_input),
             lambda frame: self._post(messages.FrameReady(frame, note)),
         )
 
     def generate(self) -> None:
         def run():
             text = self.lab.generate()
-            return text, self.lab.frame()
+            return text, self._stepper().frame()
 
         def done(result):
             text, frame = result
@@ -144,14 +149,16 @@ class LabSession:
 
         def run():
             if self.lab.set_value(dotted, value):
-                return "live", self.lab, self.lab.frame()
+                return "live", self._stepper(), self._stepper().frame()
             lab = build_lab(new_scenario)
             self._warm(lab)
-            return "rebuilt", lab, lab.frame()
+            stepper = Stepper(lab)
+            return "rebuilt", stepper, stepper.frame()
 
         def done(result):
-            how, lab, frame = result
-            self.lab = lab
+            how, stepper, frame = result
+            lab = stepper.lab
+            self.lab, self.stepper = lab, stepper
             self.scenario = lab.scenario
             if how == "live":
                 self._post(messages.FrameReady(frame, f"{dotted} = {value!r} (applied live)"))
@@ -190,7 +197,7 @@ class LabSession:
             finished = done >= total or stop.is_set() or self.closed
             if finished or time.perf_counter() - last_frame[0] > TRAIN_FRAME_EVERY_S:
                 last_frame[0] = time.perf_counter()
-                self._post(messages.FrameReady(self.lab.frame()))
+                self._post(messages.FrameReady(self._stepper().frame()))
             if finished:
                 self._stop = None
                 self._post(messages.TrainFinished(done, total, stop.is_set()))
@@ -202,7 +209,7 @@ class LabSession:
             done = self.lab.train_step - start_step
             self._post(messages.TrainFinished(done, total, True, error))
             try:
-                self._post(messages.FrameReady(self.lab.frame()))
+                self._post(messages.FrameReady(self._stepper().frame()))
             except Exception:  # the frame itself may be what failed
                 pass
 

@@ -6,7 +6,7 @@ A lab module defines:
 - optionally check_scenario(scenario), cross-field checks that raise ScenarioError;
 - optionally HEADLINE_METRICS: the metric names a sweep's progress line shows.
 
-Modules whose names start with "_" or that are named "base" are not kinds.
+Modules whose names start with "_" or that are named "base" or "stepper" are not kinds.
 Kinds are found by listing this package, so a new kind is one new file here.
 """
 
@@ -17,7 +17,7 @@ import pkgutil
 from functools import cache
 from types import ModuleType
 
-_NOT_KINDS = {"base"}
+_NOT_KINDS = {"base", "stepper"}
 
 
 @cache

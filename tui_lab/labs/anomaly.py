@@ -174,7 +174,7 @@ class AnomalyLab(forecast.ForecastLab):
 
     def on_live_change(self, dotted: str) -> None:
         super().on_live_change(dotted)
-        self._stale = True  # a new threshold changes the flags on screen
+        self.changed()  # a new threshold changes the flags on screen
 
     def write_artifacts(self, out_dir) -> list[str]:
         """anomalies.csv: every test step with its value, prediction, error, flag and the

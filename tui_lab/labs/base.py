@@ -1,9 +1,9 @@
 """The Lab protocol that the screen and the headless runner talk to.
 
-A lab owns a model, its optimizer and its data. It can be *stepped* (one time
-step of one input sequence at a time, forward and back through a history of
-Frames) and *trained* (n optimizer updates). Subclasses fill in the hooks at
-the bottom; everything here is shared.
+A lab owns a model, its optimizer and its data. It can *walk* an input (run the
+model over all of it once, keeping O(T x state) arrays), show the *frame* at any
+step t of a walk (built on demand from views into the walk), and be *trained*
+(n optimizer updates). A Stepper (labs/stepper.py) holds the cursor.
 
 Determinism: the data for training update k is a pure function of (seed, k),
 so a run resumed from a checkpoint ends with the same weights as one that was
@@ -15,7 +15,10 @@ from __future__ import annotations
 import json
 import math
 import time
+from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,30 @@ from tui_lab.files import atomic_save_npz
 from tui_lab.frames import Frame
 
 Progress = Callable[[int, dict], None]
+
+GENERATE, QUERY, OWN_INPUT = "generate", "query", "own_input"
+
+LOSS_TAIL = 10_000
+"""Training losses kept in memory and in checkpoints: enough for the plots (they show
+the last 2,000), and a checkpoint after 10 M updates costs what one after 10,000 does.
+The whole history streams to metrics.jsonl (runner.py)."""
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The model run over one whole input. Subclasses add the arrays their frames read.
+
+    input: what `Lab.walk` needs to walk the same input again (a text, a sample).
+    length: time steps T (frames exist for t = -1 .. T - 1).
+    steps_are_updates: each new step applies one training update to the live weights
+    (counted in train_step, so a checkpoint resumes exactly). The Stepper then takes
+    the updates of its own steps as its own, and after any other training starts the
+    input over at t = -1 (walking it again would apply the shown updates twice).
+    """
+
+    input: object
+    length: int
+    steps_are_updates: bool = False
 
 
 class Diverged(RuntimeError):
@@ -35,79 +62,41 @@ class Diverged(RuntimeError):
         self.loss = loss
 
 
-class Lab:
-    """Base class. Subclasses set `kind` and implement the hooks below."""
+class Lab(ABC):
+    """Base class. Subclasses set `kind` and implement the abstract methods.
+
+    Stepping is not here: a Stepper (labs/stepper.py) holds the input, the Walk and the
+    cursor, and asks `walk` and `frame`. Everything a Walk depends on besides the weights
+    that training changes must bump `revision` (loaded weights, a live setting that
+    changes what the frames show), so the Stepper knows to walk the input again.
+    """
 
     kind = "base"
+    capabilities: frozenset[str] = frozenset()
+    """Abilities beyond stepping: GENERATE (generate() -> text), QUERY (query(text) ->
+    answer), OWN_INPUT (walk accepts the user's text)."""
 
     def __init__(self, scenario):
         self.scenario = scenario
         self.train_step = 0
         self.loss_history: list[float] = []
-        self._frames: list[Frame] = []
-        self._cursor = -1
-        self._stale = False
+        self.revision = 0
+
+    def changed(self) -> None:
+        """Something a Walk depends on changed outside training (weights loaded, a live
+        setting): the next frame walks the input again."""
+        self.revision += 1
 
     # ---- stepping -------------------------------------------------------
-    def frame(self) -> Frame:
-        if self._stale:
-            self._replay()
-        if self._cursor < 0:
-            return self.initial_frame()
-        return self._frames[self._cursor]
+    @abstractmethod
+    def walk(self, input=None) -> Walk:
+        """Run the model over one whole input: None for the lab's default (or a fresh
+        sample), the user's text, or the `input` of an earlier Walk (the same input again,
+        after training). O(T x state) arrays; no Frames."""
 
-    def step(self) -> Frame:
-        """One time step forward: replayed from history, or computed anew."""
-        if self._stale:
-            self._replay()
-        if self._cursor + 1 < len(self._frames):
-            self._cursor += 1
-        elif len(self._frames) < self.sequence_length():
-            self._frames.append(self.compute_step(len(self._frames)))
-            self._cursor += 1
-        return self.frame()
-
-    def back(self) -> Frame:
-        """One time step back, from history (t = -1 is the state before the first step)."""
-        if self._stale:
-            self._replay()
-        self._cursor = max(-1, self._cursor - 1)
-        return self.frame()
-
-    def first(self) -> Frame:
-        self._cursor = -1
-        return self.frame()
-
-    def last(self) -> Frame:
-        while self._cursor + 1 < self.sequence_length():
-            before = self._cursor
-            self.step()
-            if self._cursor == before:
-                break
-        return self.frame()
-
-    def reset(self, new_input=None) -> Frame:
-        """Start the current sequence over, or a new one (a text, or None for a fresh sample)."""
-        self.start_sequence(new_input)
-        self._frames = []
-        self._cursor = -1
-        self._stale = False
-        return self.frame()
-
-    @property
-    def t(self) -> int:
-        return self._cursor
-
-    def _replay(self) -> None:
-        """Weights changed (training): recompute the history up to the current step."""
-        target = self._cursor
-        self._stale = False
-        self.start_sequence(None, keep_input=True)
-        self._frames = []
-        self._cursor = -1
-        for index in range(target + 1):
-            self._frames.append(self.compute_step(index))
-            self._cursor = index
+    @abstractmethod
+    def frame(self, walk: Walk, t: int) -> Frame:
+        """The snapshot at step t (-1 = before the first step), from views into `walk`."""
 
     # ---- training -------------------------------------------------------
     def train(
@@ -124,29 +113,33 @@ class Lab:
         """
         last_report = time.perf_counter()
         metrics: dict = {}
-        start_losses = len(self.loss_history)
+        recent: deque[float] = deque(maxlen=50)  # this call's last losses, for metrics
         done = 0
         for index in range(n):
             if should_stop is not None and should_stop():
                 break
             loss = float(self.train_one())
             self.train_step += 1
-            self.loss_history.append(loss)
+            self.record_loss(loss)
+            recent.append(loss)
             done = index + 1
             if not math.isfinite(loss):
-                self._stale = True
                 raise Diverged(self.train_step, loss)
             now = time.perf_counter()
             if progress is not None and (now - last_report >= report_every_s or index == n - 1):
-                recent = self.loss_history[start_losses:]
-                metrics = {"loss": float(np.mean(recent[-50:])), "train_step": self.train_step}
+                metrics = {"loss": float(np.mean(recent)), "train_step": self.train_step}
                 progress(done, metrics)
                 last_report = now
         if done:
-            self._stale = True
-            recent = self.loss_history[start_losses:]
-            metrics = {"loss": float(np.mean(recent[-50:])), "train_step": self.train_step}
+            metrics = {"loss": float(np.mean(recent)), "train_step": self.train_step}
         return metrics
+
+    def record_loss(self, loss: float) -> None:
+        """Append to the bounded loss history (at most 2 x LOSS_TAIL, trimmed to LOSS_TAIL
+        in one go, so appending stays O(1) amortized)."""
+        self.loss_history.append(loss)
+        if len(self.loss_history) > 2 * LOSS_TAIL:
+            del self.loss_history[:-LOSS_TAIL]
 
     # ---- live settings ----------------------------------------------------
     def set_value(self, dotted: str, value) -> bool:
@@ -159,7 +152,7 @@ class Lab:
         self.on_live_change(dotted)
         return True
 
-    def on_live_change(self, dotted: str) -> None:
+    def on_live_change(self, dotted: str) -> None:  # noqa: B027 (optional hook)
         """A live value changed (already in self.scenario): update derived state."""
 
     # ---- checkpoints --------------------------------------------------------
@@ -168,7 +161,7 @@ class Lab:
         arrays = {f"param/{k}": np.array(v) for k, v in self.parameters().items()}
         arrays.update({f"optim/{k}": np.array(v) for k, v in self.optimizer_state().items()})
         arrays.update({f"extra/{k}": np.array(v) for k, v in self.extra_state().items()})
-        arrays["loss_history"] = np.asarray(self.loss_history, dtype=np.float64)
+        arrays["loss_history"] = np.asarray(self.loss_history[-LOSS_TAIL:], dtype=np.float64)
         meta = {
             "kind": self.kind,
             "train_step": self.train_step,
@@ -194,8 +187,8 @@ class Lab:
         )
         meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
         self.train_step = int(meta["train_step"])
-        self.loss_history = [float(x) for x in arrays["loss_history"]]
-        self._stale = True
+        self.loss_history = [float(x) for x in arrays["loss_history"][-LOSS_TAIL:]]
+        self.changed()
 
     def save(self, path: str | Path) -> None:
         """Write a checkpoint atomically: weights, optimizer state, step, scenario."""
@@ -222,51 +215,34 @@ class Lab:
         return lab
 
     # ---- hooks for subclasses ------------------------------------------------
+    @abstractmethod
     def parameters(self) -> dict[str, np.ndarray]:
         """name -> the live parameter array (updated in place by training)."""
-        raise NotImplementedError
 
     def optimizer_state(self) -> dict[str, np.ndarray]:
         return {}
 
-    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
-        pass
+    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:  # noqa: B027
+        """Optional: labs without optimizer state keep nothing."""
 
     def extra_state(self) -> dict[str, np.ndarray]:
         """Anything else a resumed run needs (counters, RNG states) as arrays."""
         return {}
 
-    def load_extra_state(self, state: dict[str, np.ndarray]) -> None:
-        pass
+    def load_extra_state(self, state: dict[str, np.ndarray]) -> None:  # noqa: B027
+        """Optional: labs without extra state keep nothing."""
 
+    @abstractmethod
     def total_train_steps(self) -> int:
         """How many updates a full headless run makes (from the scenario)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def train_one(self) -> float:
         """One optimizer update on the data for update self.train_step; returns its loss."""
-        raise NotImplementedError
 
     def evaluate(self) -> dict:
         """Metrics for summary.json (floats, ints, strings, or small dicts/lists of them)."""
         return {}
-
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        """Prepare stepping over an input: new_input (kind-specific), the current one
-        (keep_input), or a fresh sample (None)."""
-        raise NotImplementedError
-
-    def sequence_length(self) -> int:
-        """Time steps in the current input."""
-        raise NotImplementedError
-
-    def compute_step(self, t: int) -> Frame:
-        """Advance the model by step t (0-based, called in order) and return its Frame."""
-        raise NotImplementedError
-
-    def initial_frame(self) -> Frame:
-        """The Frame before the first step (t = -1)."""
-        raise NotImplementedError
 
     def write_artifacts(self, out_dir: Path) -> list[str]:
         """Write kind-specific outputs (generated.txt, vectors.txt, ...) atomically."""

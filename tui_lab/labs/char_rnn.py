@@ -14,6 +14,7 @@ the character vocabulary, cross-entropy, Adam. Two training targets:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from kernels import losses
 from tui_lab.files import atomic_write_text
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text, TopK
 from tui_lab.interop import WEIGHTS
+from tui_lab.labs._state_panels import recurrent_panels, state_traces
 from tui_lab.labs._training import EpochTraining, make_optimizer
-from tui_lab.labs.base import Lab
+from tui_lab.labs.base import GENERATE, OWN_INPUT, Lab, Walk
 from tui_lab.models import GATE_NAMES, Linear, Recurrent, prefixed
 from tui_lab.scenario import Field, ScenarioError
 
@@ -75,6 +77,11 @@ SCHEMA = {
 BUNDLED = "bundled:"  # data.path = "bundled:NAME" is a text shipped in tui_lab/data/
 MAX_UPDATES = 50_000_000
 MAX_PARAMETERS = 200_000_000
+WALK_BATCH = 256  # windows per model call when walking an input in window mode
+MAX_STEPPING_CHARS = 20_000
+"""The longest text one can step through: the walk keeps O(T x hidden) arrays and takes
+one model call per character, and a longer text is no longer something to read a
+character at a time."""
 
 
 def _read_text(scenario) -> str:
@@ -131,8 +138,24 @@ def check_scenario(scenario) -> None:
         )
 
 
+@dataclass(frozen=True)
+class CharWalk(Walk):
+    """input: the text (T characters). states: [T, L, 2, H] (h, then c for an LSTM),
+    gates: [T, L, G, H], probs: [T, V] p(next char); all read-only. traces: name ->
+    [T, H] views of states and gates for the input strip; tokens and targets: the
+    characters and the next characters, shared by every frame."""
+
+    states: np.ndarray | None = None
+    gates: np.ndarray | None = None
+    probs: np.ndarray | None = None
+    traces: dict = field(default_factory=dict)
+    tokens: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+
 class CharRNNLab(EpochTraining, Lab):
     kind = "char_rnn"
+    capabilities = frozenset({GENERATE, OWN_INPUT})
 
     def __init__(self, scenario):
         super().__init__(scenario)
@@ -165,7 +188,6 @@ class CharRNNLab(EpochTraining, Lab):
         self._params = {**self.rnn.parameters(), **prefixed("head", self.head.parameters())}
         self.optimizer = make_optimizer(self._params, scenario.section("train"))
         self.generated = ""
-        self.start_sequence(None)
 
     # ---- training ---------------------------------------------------------------
     def train_size(self) -> int:
@@ -262,7 +284,6 @@ class CharRNNLab(EpochTraining, Lab):
             else:
                 probs, state = self.next_distribution(self.chars[code], state)
         self.generated = text
-        self._stale = True
         return text
 
     def write_artifacts(self, out_dir: Path) -> list[str]:
@@ -270,60 +291,74 @@ class CharRNNLab(EpochTraining, Lab):
         return ["generated.txt"]
 
     # ---- stepping ---------------------------------------------------------------
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        if new_input is not None:
-            unknown = sorted(set(new_input) - set(self.chars))
-            if unknown:
-                raise ValueError(f"characters not in this model's vocabulary: {unknown}")
-            if not new_input:
-                raise ValueError("the input text is empty")
-            self.step_text = new_input
-        elif not keep_input or not getattr(self, "step_text", ""):
-            start = self.scenario.get("generate.start")
-            self.step_text = start or self.text[: max(self.seq_length, 12)]
-        self._precompute()
-
-    def _precompute(self) -> None:
-        """Run the model over the stepping text once; frames index into the results.
+    def walk(self, input=None) -> CharWalk:
+        """Run the model over a text once: the user's (input), or generate.start.
 
         Window mode: step t sees the window ending at t from a zero state. Stream mode:
         the state is carried along the text."""
-        T, H, L = len(self.step_text), self.rnn.hidden_size, self.rnn.num_layers
+        text = self._stepping_text(input)
+        T, H, L = len(text), self.rnn.hidden_size, self.rnn.num_layers
         gate_names = GATE_NAMES[self.rnn.cell]
-        self._states = np.zeros((T, L, 2 if self.rnn.cell == "lstm" else 1, H))
-        self._gates = np.zeros((T, L, max(len(gate_names), 1), H))
-        self._probs = np.zeros((T, len(self.chars)))
-        state = None
-        for t in range(T):
-            if self.target == "last":
-                window = self.step_text[max(0, t - self.seq_length + 1) : t + 1]
-                self._probs[t], _ = self.next_distribution(window)
-            else:
-                self._probs[t], state = self.next_distribution(self.step_text[t], state)
-            for layer, traces in enumerate(self.rnn.traces):
-                trace = traces[0]
-                self._states[t, layer, 0] = trace.out[-1, 0]
-                if self.rnn.cell == "lstm":
-                    self._states[t, layer, 1] = trace.c[-1, 0]
-                if gate_names:
-                    self._gates[t, layer] = trace.gates[-1, 0].reshape(len(gate_names), H)
+        states = np.zeros((T, L, 2, H))  # h, c (zeros but for the LSTM)
+        gates = np.zeros((T, L, max(len(gate_names), 1), H))
+        probs = np.zeros((T, len(self.chars)))
+        codes = np.array([self.index[char] for char in text], dtype=np.int64)
+        if self.target == "last":
+            # The windows shorter than seq_length one at a time, then the full ones in
+            # batches (one model call per batch, not per character).
+            short = min(self.seq_length - 1, T)
+            for t in range(short):
+                self._read_windows(codes[None, : t + 1], t, states, gates, probs)
+            full = np.lib.stride_tricks.sliding_window_view(codes, self.seq_length)
+            for start in range(0, len(full), WALK_BATCH):
+                batch = full[start : start + WALK_BATCH]
+                self._read_windows(batch, short + start, states, gates, probs)
+        else:
+            self._read_windows(codes[None, :], 0, states, gates, probs, every_step=True)
+        for array in (states, gates, probs):
+            array.setflags(write=False)
+        return CharWalk(
+            text, T, states=states, gates=gates, probs=probs,
+            traces=state_traces(self.rnn, states, gates),
+            tokens=tuple(text), targets=(*text[1:], "?"),
+        )  # fmt: skip
 
-    def sequence_length(self) -> int:
-        return len(self.step_text)
-
-    def _traces(self) -> dict[str, np.ndarray]:
-        traces = {}
-        for layer in range(self.rnn.num_layers):
-            traces[f"h{layer}"] = self._states[:, layer, 0]
+    def _read_windows(self, windows, first, states, gates, probs, every_step=False) -> None:
+        """Run the model over windows [N, W] from a zero state; write what steps first ..
+        first + N - 1 show into states [T, L, 2, H], gates [T, L, G, H], probs [T, V].
+        every_step: one window (N = 1) whose every position is a step (stream mode)."""
+        out, _ = self.rnn.forward(self.one_hot(windows.T))  # out: [W, N, H]
+        names = GATE_NAMES[self.rnn.cell]
+        H = self.rnn.hidden_size
+        pick = (slice(None), 0) if every_step else (-1, slice(None))  # -> [steps, ...]
+        steps = slice(first, first + (windows.shape[1] if every_step else len(windows)))
+        logits = self.head.forward(out[pick])
+        probs[steps] = _softmax(logits.astype(np.float64))
+        for layer, traces in enumerate(self.rnn.traces):
+            trace = traces[0]
+            states[steps, layer, 0] = trace.out[pick]
             if self.rnn.cell == "lstm":
-                traces[f"c{layer}"] = self._states[:, layer, 1]
-            for g, name in enumerate(GATE_NAMES[self.rnn.cell]):
-                traces[f"{name}{layer}"] = self._gates[:, layer, g]
-        return traces
+                states[steps, layer, 1] = trace.c[pick]
+            if names:
+                gates[steps, layer] = trace.gates[pick].reshape(-1, len(names), H)
 
-    def _sequence_panel(self, t: int) -> Sequence:
-        nxt = tuple(self.step_text[1:]) + ("?",)
-        return Sequence("input", tuple(self.step_text), t, traces=self._traces(), targets=nxt)
+    def _stepping_text(self, text) -> str:
+        if text is None:
+            return self.scenario.get("generate.start") or self.text[: max(self.seq_length, 12)]
+        if not text:
+            raise ValueError("the input text is empty")
+        unknown = sorted(set(text) - set(self.chars))
+        if unknown:
+            raise ValueError(f"characters not in this model's vocabulary: {unknown}")
+        if len(text) > MAX_STEPPING_CHARS:
+            raise ValueError(
+                f"the input has {len(text):,} characters; stepping takes at most "
+                f"{MAX_STEPPING_CHARS:,}"
+            )
+        return text
+
+    def _sequence_panel(self, walk: CharWalk, t: int) -> Sequence:
+        return Sequence("input", walk.tokens, t, traces=walk.traces, targets=walk.targets)
 
     def _common_panels(self) -> list:
         history = np.asarray(self.loss_history[-2000:], dtype=np.float64)
@@ -336,26 +371,18 @@ class CharRNNLab(EpochTraining, Lab):
         model = self.scenario.section("model")
         return f"{self.scenario.name} - {model['cell'].upper()} {model['hidden']}"
 
-    def initial_frame(self) -> Frame:
-        panels = [self._sequence_panel(-1), *self._common_panels()]
+    def frame(self, walk: CharWalk, t: int) -> Frame:
         loss = self.loss_history[-1] if self.loss_history else None
-        return Frame(
-            self._title(),
-            -1,
-            len(self.step_text),
-            panels,
-            train_step=self.train_step,
-            loss=loss,
-            status="press -> to read the first character",
-        )
-
-    def compute_step(self, t: int) -> Frame:
-        char = self.step_text[t]
-        units = tuple(str(i) for i in range(self.rnn.hidden_size))
+        if t < 0:
+            panels = [self._sequence_panel(walk, -1), *self._common_panels()]
+            return Frame(self._title(), -1, walk.length, panels, train_step=self.train_step,
+                         loss=loss, status="press -> to read the first character")  # fmt: skip
+        text = walk.input
+        char = text[t]
         x_t = np.zeros(len(self.chars))
         x_t[self.index[char]] = 1.0
         labels = tuple(_show(c) for c in self.chars)
-        panels: list = [self._sequence_panel(t)]
+        panels: list = [self._sequence_panel(walk, t)]
         panels.append(
             Matrix(
                 "x_t",
@@ -367,41 +394,10 @@ class CharRNNLab(EpochTraining, Lab):
                 group="input",
             )
         )
-        gate_names = GATE_NAMES[self.rnn.cell]
-        for layer in range(self.rnn.num_layers):
-            rows, traces, values = ["h"], [f"h{layer}"], [self._states[t, layer, 0]]
-            if self.rnn.cell == "lstm":
-                rows, traces = ["c", "h"], [f"c{layer}", f"h{layer}"]
-                values = [self._states[t, layer, 1], self._states[t, layer, 0]]
-            suffix = f" (layer {layer})" if self.rnn.num_layers > 1 else ""
-            panels.append(
-                Matrix(
-                    f"h_t{suffix}",
-                    np.array(values),
-                    "diverging",
-                    tuple(rows),
-                    units,
-                    units="hidden",
-                    row_traces=tuple(traces),
-                    caption="hidden state after this step",
-                )
-            )
-            if gate_names:
-                panels.append(
-                    Matrix(
-                        f"gates{suffix}",
-                        self._gates[t, layer],
-                        "unit",
-                        gate_names,
-                        units,
-                        units="hidden",
-                        row_traces=tuple(f"{name}{layer}" for name in gate_names),
-                        caption="gate activations (0..1; g and n are -1..1)",
-                    )
-                )
-        probs = self._probs[t]
+        panels.extend(recurrent_panels(self.rnn, walk.states[t], walk.gates[t]))
+        probs = walk.probs[t]
         order = np.argsort(-probs)[:5]
-        actual = self.step_text[t + 1] if t + 1 < len(self.step_text) else None
+        actual = text[t + 1] if t + 1 < len(text) else None
         panels.append(
             TopK(
                 "next character",
@@ -439,10 +435,7 @@ class CharRNNLab(EpochTraining, Lab):
             )
         )
         panels.extend(self._common_panels())
-        loss = self.loss_history[-1] if self.loss_history else None
-        return Frame(
-            self._title(), t, len(self.step_text), panels, train_step=self.train_step, loss=loss
-        )
+        return Frame(self._title(), t, walk.length, panels, train_step=self.train_step, loss=loss)
 
     def warmup_tasks(self):
         def tiny(cell):

@@ -19,8 +19,9 @@ import numpy as np
 
 from tui_lab.frames import Frame, Series
 from tui_lab.labs import sequence
+from tui_lab.labs._hooks import HookedLab
 from tui_lab.labs._sequence_frames import grad_norms
-from tui_lab.labs.base import Lab
+from tui_lab.labs.base import LOSS_TAIL
 from tui_lab.scenario import Field, Scenario, ScenarioError
 
 CELLS = ("rnn", "lstm", "gru")
@@ -56,7 +57,7 @@ def _cell_scenario(scenario, cell: str) -> Scenario:
     return Scenario(values, schema, scenario.source, scenario.path)
 
 
-class CompareLab(Lab):
+class CompareLab(HookedLab):
     kind = "compare"
 
     def __init__(self, scenario):
@@ -90,7 +91,7 @@ class CompareLab(Lab):
     def extra_state(self):
         extra = self._prefixed(lambda lab: lab.extra_state())
         for cell, lab in self.labs.items():
-            extra[f"{cell}/loss_history"] = np.asarray(lab.loss_history, np.float64)
+            extra[f"{cell}/loss_history"] = np.asarray(lab.loss_history[-LOSS_TAIL:], np.float64)
         return extra
 
     def load_extra_state(self, state) -> None:
@@ -98,8 +99,11 @@ class CompareLab(Lab):
             lab = self.labs[cell]
             lab.load_extra_state(part)
             lab.loss_history = [float(v) for v in part.get("loss_history", [])]
-            lab.train_step = len(lab.loss_history)
-            lab._stale = True
+
+    def load_state_arrays(self, arrays) -> None:
+        super().load_state_arrays(arrays)
+        for lab in self.labs.values():  # every cell made every update (the history is a tail)
+            lab.train_step = self.train_step
 
     def on_live_change(self, dotted: str) -> None:
         for lab in self.labs.values():
@@ -115,9 +119,8 @@ class CompareLab(Lab):
         for lab in self.labs.values():
             lab.train_step = self.train_step  # same k, same batch
             loss = lab.train_one()
-            lab.loss_history.append(loss)
+            lab.record_loss(loss)
             lab.train_step += 1
-            lab._stale = True
             losses.append(loss)
         return float(np.mean(losses)) if all(map(math.isfinite, losses)) else math.nan
 

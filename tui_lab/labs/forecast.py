@@ -27,8 +27,8 @@ from tui_lab.files import atomic_write_text
 from tui_lab.frames import Frame
 from tui_lab.interop import WEIGHTS
 from tui_lab.labs import _forecast_view as view
+from tui_lab.labs._hooks import HookedLab
 from tui_lab.labs._training import EpochTraining, make_optimizer
-from tui_lab.labs.base import Lab
 from tui_lab.models import Linear, Recurrent, prefixed
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import series as ts
@@ -155,7 +155,7 @@ def check_scenario(scenario) -> None:
     check_updates(scenario, splits.train_end)
 
 
-class ForecastLab(EpochTraining, Lab):
+class ForecastLab(EpochTraining, HookedLab):
     kind = "forecast"
 
     def __init__(self, scenario):

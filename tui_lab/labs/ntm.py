@@ -20,8 +20,8 @@ from kernels import optim
 from kernels.ntm import NTMShape, backward, forward, init_params, views
 from kernels.ntm.layout import CONTROLLERS, INIT_SCHEMES
 from tui_lab.interop import WEIGHTS
+from tui_lab.labs._hooks import HookedLab
 from tui_lab.labs._ntm_view import NTMView
-from tui_lab.labs.base import Lab
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import ntm_tasks
 from tui_lab.tasks.ntm_tasks import TaskSpec, batch_for_update, eval_batches, make_batch
@@ -172,7 +172,7 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-class NTMLab(NTMView, Lab):
+class NTMLab(NTMView, HookedLab):
     kind = "ntm"
 
     def __init__(self, scenario):

@@ -13,8 +13,8 @@ import numpy as np
 
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, TopK
 from tui_lab.interop import WEIGHTS
+from tui_lab.labs._hooks import HookedLab
 from tui_lab.labs._training import make_optimizer
-from tui_lab.labs.base import Lab
 from tui_lab.scenario import Field
 from tui_lab.seq2seq import Seq2Seq
 from tui_lab.seqnet import clipped_step, softmax
@@ -46,7 +46,7 @@ SCHEMA = {
 EVAL_STREAM, STEP_STREAM = 1, 2
 
 
-class Seq2SeqLab(Lab):
+class Seq2SeqLab(HookedLab):
     kind = "seq2seq"
 
     def __init__(self, scenario):

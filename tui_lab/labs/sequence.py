@@ -20,9 +20,9 @@ import numpy as np
 
 from tui_lab import bptt
 from tui_lab.interop import WEIGHTS
+from tui_lab.labs._hooks import HookedLab
 from tui_lab.labs._sequence_frames import backward_frame, forward_frame, initial_frame
 from tui_lab.labs._training import make_optimizer
-from tui_lab.labs.base import Lab
 from tui_lab.models import Recurrent
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.seqnet import SequenceNet, clipped_step, gradient_ratio
@@ -120,7 +120,7 @@ def accuracy(task, probs: np.ndarray, targets: np.ndarray) -> tuple[float, float
     return float(right[scored].mean()), float(right.all(axis=0).mean())
 
 
-class SequenceLab(Lab):
+class SequenceLab(HookedLab):
     kind = "sequence"
 
     def __init__(self, scenario):

@@ -34,7 +34,7 @@ from kernels.word2vec import Trainer
 from tui_lab.embeddings import KeyedVectors
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text
 from tui_lab.interop import WEIGHTS
-from tui_lab.labs.base import Lab
+from tui_lab.labs._hooks import HookedLab
 from tui_lab.models import Linear, Recurrent, prefixed
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import sentiment
@@ -90,7 +90,7 @@ def check_scenario(scenario) -> None:
         )
 
 
-class W2VSentimentLab(Lab):
+class W2VSentimentLab(HookedLab):
     kind = "w2v_sentiment"
 
     def __init__(self, scenario):

@@ -20,7 +20,7 @@ analogy questions give analogy_accuracy; any UTF-8 text file works instead.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,8 @@ from tui_lab.embeddings import KeyedVectors, answer_query, read_analogy_question
 from tui_lab.frames import Frame, Text
 from tui_lab.interop import WEIGHTS
 from tui_lab.labs import _word2vec_view as view
-from tui_lab.labs.base import Lab
+from tui_lab.labs._hooks import HookedLab
+from tui_lab.labs.base import OWN_INPUT, QUERY, Walk
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import grammar_corpus
 from tui_lab.tasks.corpus import (
@@ -148,8 +149,16 @@ class Example:
     hi: int
 
 
-class Word2VecLab(Lab):
+@dataclass(frozen=True)
+class UpdateWalk(Walk):
+    """frames: the Frames of the updates applied so far, in order."""
+
+    frames: list = field(default_factory=list)
+
+
+class Word2VecLab(HookedLab):
     kind = "word2vec"
+    capabilities = frozenset({OWN_INPUT, QUERY})
 
     def __init__(self, scenario):
         super().__init__(scenario)
@@ -382,12 +391,21 @@ class Word2VecLab(Lab):
     def sequence_length(self) -> int:
         return len(self.examples)
 
-    def _replay(self) -> None:
-        """After training, start the sentence over instead of recomputing its history: every
-        step is a real update, and replaying would apply the shown updates a second time."""
-        self._stale = False
-        self._frames = []
-        self._cursor = -1
+    def walk(self, input=None) -> Walk:
+        """Stepping mode: each step is a real training update of the live weights, counted
+        in train_step (so resume stays exact). A step is then not a view of a fixed run:
+        the Walk keeps the frames of the updates applied so far (one short sentence, at
+        most a few hundred) and starts over after other training."""
+        walk = super().walk(input)
+        return UpdateWalk(walk.input, walk.length, steps_are_updates=True)
+
+    def frame(self, walk: Walk, t: int) -> Frame:
+        if t < 0:
+            return self.initial_frame()
+        frames = walk.frames
+        while len(frames) <= t:
+            frames.append(self.compute_step(len(frames)))
+        return frames[t]
 
     def compute_step(self, t: int) -> Frame:
         """Apply update t to the live weights (the training code, exact sigmoid) and show it."""
@@ -401,6 +419,9 @@ class Word2VecLab(Lab):
         loss = update_pair(W_in, W_out, step.inputs, step.target, step.negatives, alpha,
                            self.scenario.get("model.cbow_exact"), exact_sigmoid=True)  # fmt: skip
         after = {"W_in": W_in[step.inputs].copy(), "W_out": W_out[trace.scored].copy()}
+        # A stepped update is a training update: counted, so a checkpoint resumes exactly.
+        self.train_step += 1
+        self.record_loss(float(loss))
         self._kv = None
         words = self.vocab.words
         architecture = self.scenario.get("model.architecture")

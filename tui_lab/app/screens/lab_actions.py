@@ -5,6 +5,7 @@ from __future__ import annotations
 from tui_lab import frames
 from tui_lab.app.selection import move
 from tui_lab.files import atomic_write_text
+from tui_lab.labs.base import GENERATE, OWN_INPUT, QUERY
 from tui_lab.render.options import ZOOMS
 from tui_lab.scenario import ScenarioError
 
@@ -110,7 +111,7 @@ class LabActions:
     def action_generate(self) -> None:
         if not self._ready():
             return
-        if not callable(getattr(self.session.lab, "generate", None)):
+        if GENERATE not in self.session.lab.capabilities:
             self.notify("this lab kind does not generate text", severity="warning")
             return
         self.session.generate()
@@ -119,7 +120,7 @@ class LabActions:
         """The query box: labs with a query(text) method (Word2Vec) answer it."""
         if not self._ready():
             return
-        if not callable(getattr(self.session.lab, "query", None)):
+        if QUERY not in self.session.lab.capabilities:
             self.notify("this lab kind answers no queries", severity="warning")
             return
         from tui_lab.app.screens.prompt import PromptScreen
@@ -133,6 +134,9 @@ class LabActions:
 
     def action_own_input(self) -> None:
         if not self._ready():
+            return
+        if OWN_INPUT not in self.session.lab.capabilities:
+            self.notify("this lab kind takes no input of yours", severity="warning")
             return
         from tui_lab.app.screens.prompt import PromptScreen
 
