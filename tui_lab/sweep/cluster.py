@@ -54,7 +54,13 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[tuple[ob
     workers = workers or default_workers()
     # Dask's nanny pins BLAS to one thread in each worker (OPENBLAS/OMP/MKL_NUM_THREADS=1)
     # and the task pins Numba's (worker.one_compute_thread): N workers on N cores.
-    settings = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
+    settings = {
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        # Dask's MALLOC_TRIM_THRESHOLD_=65536 pins glibc's mmap threshold too: every
+        # array over 128 KiB is then a fresh mmap, and an LSTM run took 10.4 s against
+        # 6.0 s. Unset (None), the workers allocate as `tui-lab run` does.
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    }
     # The nanny sets those variables in *this* process's environment before it spawns a
     # worker, and leaves them there: put ours back, or later Numba code in this process
     # (a test session) reads a changed NUMBA/OMP setting and refuses to run.
