@@ -24,6 +24,7 @@ from rich.progress import (
 )
 
 from tui_lab.files import atomic_write_bytes, atomic_write_json
+from tui_lab.runner import EXIT_DIVERGED
 from tui_lab.scenario import ScenarioError
 from tui_lab.sweep import results
 from tui_lab.sweep.cluster import dask_client
@@ -33,7 +34,6 @@ from tui_lab.sweep.worker import RunOutcome, RunTask, execute_run
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 PLAN_JSON = "sweep-plan.json"
-_EXIT_OF_STATUS = {"done": 0, "diverged": 3}
 
 
 @dataclass
@@ -128,7 +128,7 @@ def run_sweep(
     for spec in plan.runs:
         summary = finished_summary(out, spec)
         if summary is not None:
-            exit_code = _EXIT_OF_STATUS["done" if summary["status"] == "done" else "diverged"]
+            exit_code = EXIT_OK if summary["status"] == "done" else EXIT_DIVERGED
             records[spec.run_id] = RunRecord.from_summary(spec, summary, exit_code)
     atomic_write_json(
         out / PLAN_JSON,

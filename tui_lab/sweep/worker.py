@@ -48,14 +48,10 @@ def one_compute_thread() -> None:
     """Pin this process's kernels to one thread: N workers on N cores must not each start
     N BLAS or Numba threads. Dask's nanny already sets OPENBLAS/OMP/MKL_NUM_THREADS=1 before
     a worker starts; this also covers a worker started without a nanny."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        pass
     import numba
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # the environment variable is read only when numpy loads
 
     numba.set_num_threads(1)
     _malloc_as_by_default()
