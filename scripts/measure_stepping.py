@@ -3,6 +3,8 @@
     PYTHONPATH=. python scripts/measure_stepping.py textgen --chars 10000
     PYTHONPATH=. python scripts/measure_stepping.py anomaly
     PYTHONPATH=. python scripts/measure_stepping.py to-end --scenario forecast-sine
+    PYTHONPATH=. python scripts/measure_stepping.py to-end --scenario anomaly-sensor \
+        --set data.length=30000
     PYTHONPATH=. python scripts/measure_stepping.py after-training
     PYTHONPATH=. python scripts/measure_stepping.py after-training --scenario forecast-co2 --runs 5
     PYTHONPATH=. python scripts/measure_stepping.py textgen --chars 100000
@@ -97,17 +99,17 @@ def textgen(chars: int, scenario: str) -> None:
     step_to_end(steps, f"{scenario} x {chars:,} chars")
 
 
-def to_end(name: str) -> None:
+def to_end(name: str, overrides: list[str]) -> None:
     """A scenario's lab built and its kernels loaded (the warm-up the screen runs when it
     opens a lab), then its default input stepped to the end (memory: RSS)."""
     rss0, _ = memory_mb()
-    lab = build_lab(resolve(name))
+    lab = build_lab(resolve(name).with_overrides(overrides))
     rss1, _ = memory_mb()
     for _, call in lab.warmup_tasks():
         call()
     rss2, _ = memory_mb()
     print(f"{name}: building the lab RSS {rss0:.0f} -> {rss1:.0f} MB, warm-up -> {rss2:.0f} MB")
-    step_to_end(stepper_of(lab), name)
+    step_to_end(stepper_of(lab), " ".join([name, *overrides]))
 
 
 def after_training(updates: int, names: list[str], runs: int) -> None:
@@ -143,6 +145,9 @@ def main() -> None:
         help="textgen, to-end: the scenario (char-textgen-lstm, anomaly-sensor); "
         "after-training: this one alone",
     )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="to-end: overrides"
+    )
     parser.add_argument("--updates", type=int, default=50)
     parser.add_argument("--runs", type=int, default=1, help="after-training: per scenario")
     parser.add_argument("--only", nargs="*", default=[], help="after-training: these scenarios")
@@ -150,7 +155,7 @@ def main() -> None:
     if args.case == "textgen":
         textgen(args.chars, args.scenario or "char-textgen-lstm")
     elif args.case in ("anomaly", "to-end"):
-        to_end(args.scenario or "anomaly-sensor")
+        to_end(args.scenario or "anomaly-sensor", args.set)
     else:
         names = args.only + ([args.scenario] if args.scenario else [])
         after_training(args.updates, names, args.runs)
