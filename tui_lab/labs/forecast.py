@@ -27,8 +27,8 @@ from kernels import losses
 from tui_lab.files import atomic_write_text
 from tui_lab.frames import Frame
 from tui_lab.interop import WEIGHTS
+from tui_lab.labs import _blas
 from tui_lab.labs import _forecast_view as view
-from tui_lab.labs._blas import one_blas_thread
 from tui_lab.labs._state_panels import collect_states, state_traces
 from tui_lab.labs._training import EpochTraining, make_optimizer
 from tui_lab.labs.base import OWN_INPUT, Lab, Walk
@@ -273,7 +273,7 @@ class ForecastLab(EpochTraining, Lab):
         """The net's forecasts [N, horizon] of the windows before firsts [N], in batches of
         `chunk` windows (one model call each)."""
         inputs, _ = ts.make_windows(values, firsts, self.lookback, self.horizon)
-        with one_blas_thread():
+        with _blas.one_blas_thread():
             parts = [self.predict_raw(inputs[k : k + chunk]) for k in range(0, len(inputs), chunk)]
         return np.concatenate(parts) if parts else np.zeros((0, self.horizon))
 
@@ -505,7 +505,10 @@ class ForecastLab(EpochTraining, Lab):
         )
 
     def warmup_tasks(self):
-        return [("forward + backward + loss", lambda: self.loss_and_grads(np.arange(1)))]
+        return [
+            ("forward + backward + loss", lambda: self.loss_and_grads(np.arange(1))),
+            ("BLAS thread control", _blas.prepare),
+        ]
 
 
 def parse_values(text: str):
