@@ -2,7 +2,11 @@
 
     PYTHONPATH=. python scripts/measure_stepping.py textgen --chars 10000
     PYTHONPATH=. python scripts/measure_stepping.py anomaly
+    PYTHONPATH=. python scripts/measure_stepping.py to-end --scenario forecast-sine
+    PYTHONPATH=. python scripts/measure_stepping.py to-end --scenario anomaly-sensor \
+        --set data.length=30000
     PYTHONPATH=. python scripts/measure_stepping.py after-training
+    PYTHONPATH=. python scripts/measure_stepping.py after-training --scenario forecast-co2 --runs 5
     PYTHONPATH=. python scripts/measure_stepping.py textgen --chars 100000
 
 Memory is the process's resident set (VmRSS, and the peak VmHWM) from
@@ -48,11 +52,18 @@ def timed(call) -> tuple[float, object]:
 
 
 def step_to_end(steps, label: str) -> None:
-    """Step one at a time to the end, then time single frames there."""
+    """The first frame (it walks the input, and on the first walk of a process loads the
+    compiled kernels), then step one at a time to the end, then time single frames there."""
     rss0, hwm0 = memory_mb()
+    ms, frame = timed(steps.frame)
+    rss1, hwm1 = memory_mb()
+    print(
+        f"{label}: the first frame (walk) {ms:.1f} ms; RSS {rss0:.0f} -> {rss1:.0f} MB "
+        f"(+{rss1 - rss0:.0f}), peak +{hwm1 - hwm0:.0f} MB"
+    )
+    rss0, hwm0 = rss1, hwm1
     start = time.perf_counter()
     times = []
-    frame = steps.frame()
     while True:
         ms, frame = timed(steps.step)
         times.append(ms)
@@ -61,8 +72,8 @@ def step_to_end(steps, label: str) -> None:
     total = time.perf_counter() - start
     rss1, hwm1 = memory_mb()
     print(
-        f"{label}: stepped {len(times)} steps in {total:.1f} s (the first, which walks the "
-        f"input, {times[0]:.1f} ms); RSS {rss0:.0f} -> {rss1:.0f} MB (+{rss1 - rss0:.0f}), "
+        f"{label}: stepped {len(times)} steps in {total:.1f} s (the first {times[0]:.1f} ms); "
+        f"RSS {rss0:.0f} -> {rss1:.0f} MB (+{rss1 - rss0:.0f}), "
         f"peak +{hwm1 - hwm0:.0f} MB"
     )
     rest = times[1:] or times
@@ -88,42 +99,66 @@ def textgen(chars: int, scenario: str) -> None:
     step_to_end(steps, f"{scenario} x {chars:,} chars")
 
 
-def anomaly() -> None:
-    lab = build_lab(resolve("anomaly-sensor"))
-    step_to_end(stepper_of(lab), "anomaly-sensor")
+def to_end(name: str, overrides: list[str]) -> None:
+    """A scenario's lab built and its kernels loaded (the warm-up the screen runs when it
+    opens a lab), then its default input stepped to the end (memory: RSS)."""
+    rss0, _ = memory_mb()
+    lab = build_lab(resolve(name).with_overrides(overrides))
+    rss1, _ = memory_mb()
+    for _, call in lab.warmup_tasks():
+        call()
+    rss2, _ = memory_mb()
+    print(f"{name}: building the lab RSS {rss0:.0f} -> {rss1:.0f} MB, warm-up -> {rss2:.0f} MB")
+    step_to_end(stepper_of(lab), " ".join([name, *overrides]))
 
 
-def after_training(updates: int, names: list[str]) -> None:
-    """Step to the middle of the default input, train, time the next frame."""
+def after_training(updates: int, names: list[str], runs: int) -> None:
+    """Step to the middle of the default input, train, time the next frame; `runs` times
+    per scenario (train, frame, train, frame, ...) on one lab."""
     for name in names or bundled_names():
         lab = build_lab(resolve(name))
         steps = stepper_of(lab)
         frame = steps.frame()
         for _ in range(max(frame.T // 2, 1)):
             frame = steps.step()
-        lab.train(updates)
-        ms, frame = timed(steps.frame)
-        again, _ = timed(steps.frame)
+        first, again = [], []
+        for _ in range(runs):
+            lab.train(updates)
+            ms, frame = timed(steps.frame)
+            first.append(ms)
+            again.append(timed(steps.frame)[0])
+        shown = " ".join(f"{ms:.1f}" for ms in first)
         print(
             f"{name:28s} t = {frame.t:4d} / {frame.T:4d}: next frame after {updates} updates "
-            f"{ms:7.1f} ms (then {again:.1f} ms)"
+            f"{statistics.median(first):7.1f} ms median, max {max(first):.1f} "
+            f"(then {statistics.median(again):.1f} ms){'  runs: ' + shown if runs > 1 else ''}"
         )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("case", choices=("textgen", "anomaly", "after-training"))
+    parser.add_argument("case", choices=("textgen", "anomaly", "to-end", "after-training"))
     parser.add_argument("--chars", type=int, default=10_000)
-    parser.add_argument("--scenario", default="char-textgen-lstm")
+    parser.add_argument(
+        "--scenario",
+        default=None,
+        help="textgen, to-end: the scenario (char-textgen-lstm, anomaly-sensor); "
+        "after-training: this one alone",
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="to-end: overrides"
+    )
     parser.add_argument("--updates", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=1, help="after-training: per scenario")
     parser.add_argument("--only", nargs="*", default=[], help="after-training: these scenarios")
     args = parser.parse_args()
     if args.case == "textgen":
-        textgen(args.chars, args.scenario)
-    elif args.case == "anomaly":
-        anomaly()
+        textgen(args.chars, args.scenario or "char-textgen-lstm")
+    elif args.case in ("anomaly", "to-end"):
+        to_end(args.scenario or "anomaly-sensor", args.set)
     else:
-        after_training(args.updates, args.only)
+        names = args.only + ([args.scenario] if args.scenario else [])
+        after_training(args.updates, names, args.runs)
 
 
 if __name__ == "__main__":

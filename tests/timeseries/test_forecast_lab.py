@@ -136,7 +136,7 @@ def test_stepping_reads_the_window_then_forecasts_then_rolls_out():
     # rollout: each step feeds the last prediction back as the newest input
     frame = stepper(lab).step()
     frame = stepper(lab).step()
-    rollout = lab.view["rollout"]
+    rollout = stepper(lab).walk.rollout
     fed = np.concatenate([window, rollout[:1]])[-L:]
     assert rollout[1] == pytest.approx(lab.predict_raw(fed[None])[0, 0])
     fed = np.concatenate([window, rollout[:2]])[-L:]
@@ -153,16 +153,17 @@ def test_stepping_reads_the_window_then_forecasts_then_rolls_out():
 def test_custom_inputs_and_training_refreshes_frames():
     lab = sine_lab()
     frame = stepper(lab).reset([0.1 * k for k in range(60)])
-    assert frame.T == 48 + 5 and lab.step_first is None
+    assert frame.T == 48 + 5 and stepper(lab).walk.first is None
     with pytest.raises(ValueError, match="need at least 48 finite values"):
         stepper(lab).reset([1.0, 2.0])
     stepper(lab).reset(100)
-    assert lab.step_first == 100
+    assert stepper(lab).walk.first == 100
     # text from the screen's prompt: the shown tokens, "~" marking rolled-out values
     frame = stepper(lab).reset(" ".join(["0.5"] * 47 + ["~1.25", "?"]))
-    assert lab.step_first is None and lab.step_window[-1] == 1.25 and len(lab.step_window) == 48
+    walk = stepper(lab).walk
+    assert walk.first is None and walk.window[-1] == 1.25 and len(walk.window) == 48
     stepper(lab).reset("120")
-    assert lab.step_first == 120
+    assert stepper(lab).walk.first == 120
     with pytest.raises(ValueError, match="expected numbers separated by spaces or commas"):
         stepper(lab).reset("1 2 x")
     with pytest.raises(ValueError, match="first forecast step must lie in"):

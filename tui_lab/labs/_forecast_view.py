@@ -1,8 +1,13 @@
 """Frames for the time-series labs (forecast and anomaly): what a person sees per step.
 
-Shared pieces: the loss plot (the h_t / gate matrices are in _state_panels, shared
-with char_rnn). The forecast view: the input window read value by value, the
-direct forecast against the truth, and the autoregressive rollout with its error growing.
+Free functions on plain arguments: a walk (forecast.ForecastWalk, anomaly.AnomalyWalk),
+the step t, and the lab's settings and loss history. Nothing here runs the model: the
+walks hold every array a frame shows, and a frame slices them. The h_t / gate matrices
+and the strip's traces come from _state_panels (shared with char_rnn and sequence).
+
+The forecast view: the input window read value by value, the direct forecast against the
+truth, and the autoregressive rollout with its error growing. The anomaly view: the test
+tail stepped reading by reading, the prediction error against the threshold, the flags.
 """
 
 from __future__ import annotations
@@ -10,98 +15,74 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lab.frames import Frame, Scalars, Sequence, Series
-from tui_lab.labs._state_panels import collect_states, recurrent_panels, state_traces
-from tui_lab.tasks import series as ts
+from tui_lab.labs._state_panels import recurrent_panels
 
 BASELINES = ("naive", "seasonal naive", "mean")
+ZOOM = 48  # steps either side of t in the anomaly lab's "around t" plot
 
 
-def loss_panel(lab) -> Series:
-    history = np.asarray(lab.loss_history[-2000:], dtype=np.float64)
+def loss_panel(loss_history) -> Series:
+    history = np.asarray(loss_history[-2000:], dtype=np.float64)
     return Series("training loss", {"mse (scaled)": history}, x_label="update")
 
 
-def title(lab) -> str:
-    model = lab.scenario.section("model")
+def title(scenario) -> str:
+    model = scenario.section("model")
     layers = f" x{model['num_layers']}" if model["num_layers"] > 1 else ""
-    return f"{lab.scenario.name} - {model['cell'].upper()} {model['hidden']}{layers}"
+    return f"{scenario.name} - {model['cell'].upper()} {model['hidden']}{layers}"
 
 
 def fmt(value: float) -> str:
     return "?" if not np.isfinite(value) else f"{value:.4g}"
 
 
-# ---- forecast stepping ----------------------------------------------------------------------
-def compute_stepping(lab) -> dict:
-    """Everything the stepping frames show, computed once per input and weights.
-
-    Positions 0..L-1 read the window. At L-1 the net forecasts (rollout[0] is its first
-    step). Position L+k feeds rollout[k] back in and predicts rollout[k+1].
-    """
-    L, R, H = lab.lookback, lab.scenario.get("rollout.steps"), lab.horizon
-    window = np.asarray(lab.step_window, dtype=np.float64)
-    forecast = lab.predict_raw(window[None])[0]
-    read_states, read_gates = collect_states(lab.rnn, slice(None), 0)
-    rollout = np.zeros(R + 1)
-    rollout[0] = forecast[0]
-    roll_states, roll_gates = [], []
-    history = list(window)
-    for k in range(R):
-        history.append(rollout[k])
-        rollout[k + 1] = lab.predict_raw(np.asarray(history[-L:])[None])[0, 0]
-        states, gates = collect_states(lab.rnn, -1, 0)
-        roll_states.append(states)
-        roll_gates.append(gates)
-    states = np.concatenate([read_states, np.array(roll_states).reshape(R, *read_states.shape[1:])])
-    gates = np.concatenate([read_gates, np.array(roll_gates).reshape(R, *read_gates.shape[1:])])
-    truth = lab.truth_after(max(H, R + 1))
-    if lab.step_first is not None:
-        firsts = np.array([lab.step_first])
-        seasonal = ts.seasonal_naive_forecast(lab.values, firsts, H, lab.period)[0]
-    elif lab.period <= L:
-        seasonal = ts.seasonal_naive_forecast(window, np.array([L]), H, lab.period)[0]
-    else:
-        seasonal = np.full(H, np.nan)
-    next_truth = np.concatenate([window[1:], truth[: R + 1]])
-    return {
-        "window": window,
-        "forecast": forecast,
-        "rollout": rollout,
-        "truth": truth,
-        "seasonal": seasonal,
-        "states": states,
-        "gates": gates,
-        "tokens": tuple(fmt(v) for v in window) + tuple("~" + fmt(v) for v in rollout[:R]),
-        "targets": tuple(fmt(v) for v in next_truth),
-        "traces": state_traces(lab.rnn, states, gates),
-    }
+def _frame(title_text, t, T, panels, loss_history, train_step, status) -> Frame:
+    loss = loss_history[-1] if loss_history else None
+    return Frame(title_text, t, T, panels, train_step=train_step, loss=loss, status=status)
 
 
-def _plot(lab, view: dict, t: int) -> Series:
-    L, H, R = lab.lookback, lab.horizon, len(view["rollout"]) - 1
+# ---- forecast -------------------------------------------------------------------------------
+# Positions 0..L-1 read the window. At L-1 the net forecasts (rollout[0] is its first step).
+# Position L+k feeds rollout[k] back in and predicts rollout[k+1].
+
+
+def forecast_frame(walk, t: int, *, rnn, title, loss_history, train_step, dates) -> Frame:
+    """The forecast lab's frame at step t of a ForecastWalk. rnn: the model (its shape
+    names the h_t and gate panels); dates: the series' date labels or None."""
+    sequence = Sequence("input window", walk.tokens, t, traces=walk.traces, targets=walk.targets)
+    panels: list = [sequence, _step_scalars(walk, t, dates)]
+    if t >= 0:
+        panels.extend(recurrent_panels(rnn, walk.states[t], walk.gates[t]))
+    panels.append(_plot(walk, t))
+    panels.extend(_error_panels(walk, t))
+    panels.append(loss_panel(loss_history))
+    status = "press -> to read the window, then watch the rollout" if t < 0 else ""
+    return _frame(title, t, walk.length, panels, loss_history, train_step, status)
+
+
+def _plot(walk, t: int) -> Series:
+    L, H, R = len(walk.window), len(walk.forecast), len(walk.rollout) - 1
     P = L + max(H, R + 1)
-    truth = np.concatenate([view["window"], view["truth"]])[:P]
+    truth = np.concatenate([walk.window, walk.truth])[:P]
     lines = {"truth": truth}
     forecast, rollout, seasonal = (np.full(P, np.nan) for _ in range(3))
     if t >= L - 1:
-        forecast[L : L + H] = view["forecast"]
-        seasonal[L : L + H] = view["seasonal"]
+        forecast[L : L + H] = walk.forecast
+        seasonal[L : L + H] = walk.seasonal
         shown = min(t - L + 2, R + 1)
-        rollout[L : L + shown] = view["rollout"][:shown]
+        rollout[L : L + shown] = walk.rollout[:shown]
     lines.update({"forecast": forecast, "rollout": rollout, "seasonal naive": seasonal})
-    if lab.step_first is not None:
-        x = np.arange(lab.step_first - L, lab.step_first - L + P, dtype=np.float64)  # indices
+    if walk.first is not None:
+        x = np.arange(walk.first - L, walk.first - L + P, dtype=np.float64)  # indices
     else:
         x = np.arange(-L, P - L, dtype=np.float64)  # steps from the forecast
     marker = t if t >= 0 else None
     return Series("forecast vs truth", lines, x_label="step", x_values=x, marker=marker)
 
 
-def _error_panels(lab, view: dict, t: int) -> list:
-    result = lab.test_forecasts()
-    truth = result["truth"]
-    steps = np.arange(1, lab.horizon + 1, dtype=np.float64)
-    per_step = {name: np.abs(result[name] - truth).mean(axis=0) for name in ("net", *BASELINES)}
+def _error_panels(walk, t: int) -> list:
+    per_step = walk.test_errors
+    steps = np.arange(1, len(walk.forecast) + 1, dtype=np.float64)
     panels = [
         Series("error per horizon step", per_step, x_label="horizon step", x_values=steps),
         Scalars(
@@ -109,13 +90,13 @@ def _error_panels(lab, view: dict, t: int) -> list:
             {name: round(float(np.mean(v)), 5) for name, v in per_step.items()},
         ),
     ]
-    L = lab.lookback
+    L = len(walk.window)
     if t >= L - 1:
-        shown = min(t - L + 2, len(view["rollout"]))
-        rolled = np.abs(view["rollout"][:shown] - view["truth"][:shown])
+        shown = min(t - L + 2, len(walk.rollout))
+        rolled = np.abs(walk.rollout[:shown] - walk.truth[:shown])
         direct = np.full(shown, np.nan)
-        count = min(shown, lab.horizon)
-        direct[:count] = np.abs(view["forecast"][:count] - view["truth"][:count])
+        count = min(shown, len(walk.forecast))
+        direct[:count] = np.abs(walk.forecast[:count] - walk.truth[:count])
         x = np.arange(1, shown + 1, dtype=np.float64)
         panels.append(
             Series(
@@ -128,40 +109,34 @@ def _error_panels(lab, view: dict, t: int) -> list:
     return panels
 
 
-def _step_scalars(lab, view: dict, t: int) -> Scalars:
-    L = lab.lookback
+def _step_scalars(walk, t: int, dates) -> Scalars:
+    L = len(walk.window)
     if t < 0:
         return Scalars("this step", {"phase": "before the window", "lookback": L})
     if t < L:
-        value = float(view["window"][t])
-        shifted = value - view["window"][-1] if lab.relative else value
         values = {
             "phase": f"reading {t + 1}/{L}",
-            "x_t": round(value, 5),
-            "x_t scaled": round(float(lab.scaler.transform(shifted)), 5),
+            "x_t": round(float(walk.window[t]), 5),
+            "x_t scaled": round(float(walk.scaled[t]), 5),
         }
         if t == L - 1:
             values.update(
                 {
-                    "forecast t+1": round(float(view["rollout"][0]), 5),
-                    "truth t+1": fmt(view["truth"][0]),
+                    "forecast t+1": round(float(walk.rollout[0]), 5),
+                    "truth t+1": fmt(walk.truth[0]),
                 }
             )
         return Scalars("this step", values)
     k = t - L
-    prediction, truth = view["rollout"][k + 1], view["truth"][k + 1]
+    prediction, truth = walk.rollout[k + 1], walk.truth[k + 1]
     when = {}
-    if (
-        lab.step_first is not None
-        and lab.dates is not None
-        and lab.step_first + k + 1 < len(lab.dates)
-    ):
-        when = {"date": lab.dates[lab.step_first + k + 1]}
+    if walk.first is not None and dates is not None and walk.first + k + 1 < len(dates):
+        when = {"date": dates[walk.first + k + 1]}
     return Scalars(
         "this step",
         {
-            "phase": f"rollout {k + 1}/{len(view['rollout']) - 1}",
-            "fed back": round(float(view["rollout"][k]), 5),
+            "phase": f"rollout {k + 1}/{len(walk.rollout) - 1}",
+            "fed back": round(float(walk.rollout[k]), 5),
             "prediction": round(float(prediction), 5),
             "truth": fmt(truth),
             "|error|": fmt(abs(prediction - truth)),
@@ -170,25 +145,59 @@ def _step_scalars(lab, view: dict, t: int) -> Scalars:
     )
 
 
-def forecast_frame(lab, t: int) -> Frame:
-    view = lab.view
-    sequence = Sequence(
-        "input window", view["tokens"], t, traces=view["traces"], targets=view["targets"]
-    )
-    panels: list = [sequence, _step_scalars(lab, view, t)]
+# ---- anomaly --------------------------------------------------------------------------------
+def anomaly_frame(walk, t: int, *, rnn, title, loss_history, train_step) -> Frame:
+    """The anomaly lab's frame at step t of an AnomalyWalk (step t = test window t)."""
+    sequence = Sequence("test tail", walk.tokens, t, traces=walk.traces)
+    panels: list = [sequence]
     if t >= 0:
-        panels.extend(recurrent_panels(lab.rnn, view["states"][t], view["gates"][t]))
-    panels.append(_plot(lab, view, t))
-    panels.extend(_error_panels(lab, view, t))
-    panels.append(loss_panel(lab))
-    loss = lab.loss_history[-1] if lab.loss_history else None
-    status = "press -> to read the window, then watch the rollout" if t < 0 else ""
-    return Frame(
-        title(lab),
-        t,
-        len(view["tokens"]),
-        panels,
-        train_step=lab.train_step,
-        loss=loss,
-        status=status,
+        panels.append(
+            Scalars(
+                "this step",
+                {
+                    "index": int(walk.x[t]),
+                    "value": round(float(walk.signal[t]), 5),
+                    "prediction": round(float(walk.prediction[t]), 5),
+                    "|error|": round(float(walk.errors[t]), 5),
+                    "threshold": round(walk.threshold, 5),
+                    "flagged": "YES" if walk.flagged[t] else "no",
+                    "injected": walk.injected[t] or "-",
+                },
+            )
+        )
+        panels.extend(recurrent_panels(rnn, walk.states[t], walk.gates[t]))
+    panels.append(
+        Scalars(
+            "detection",
+            {
+                key: round(value, 4) if isinstance(value, float) else value
+                for key, value in walk.scores.items()
+            },
+        )
     )
+    panels.extend(_anomaly_plots(walk, t))
+    panels.append(loss_panel(loss_history))
+    status = "press -> to step along the test tail; flagged steps are marked !" if t < 0 else ""
+    return _frame(title, t, walk.length, panels, loss_history, train_step, status)
+
+
+def _anomaly_plots(walk, t: int) -> list:
+    lines = walk.lines
+    marker = t if t >= 0 else None
+    panels = [
+        Series("signal and flags", lines, x_label="test step", x_values=walk.x, marker=marker),
+        Series(
+            "prediction error",
+            {"|error|": walk.errors, "threshold": walk.threshold_line},
+            x_label="test step",
+            x_values=walk.x,
+            marker=marker,
+        ),
+    ]
+    if t >= 0:
+        lo, hi = max(0, t - ZOOM), min(len(walk.x), t + ZOOM)
+        zoomed = {name: line[lo:hi] for name, line in lines.items()}
+        panels.append(
+            Series("around t", zoomed, x_label="test step", x_values=walk.x[lo:hi], marker=t - lo)
+        )
+    return panels

@@ -12,12 +12,17 @@ anomalies (see tasks.series.detection_scores), beside a naive detector that thre
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from tui_lab.files import atomic_write_text
-from tui_lab.frames import Frame, Scalars, Sequence, Series
+from tui_lab.frames import Frame
 from tui_lab.labs import _forecast_view as view
 from tui_lab.labs import forecast
+from tui_lab.labs._blas import one_blas_thread
+from tui_lab.labs._state_panels import collect_states
+from tui_lab.labs.base import Walk
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import series as ts
 
@@ -61,6 +66,9 @@ SCHEMA = {
 }
 
 
+PREDICT_CHUNK = 4096  # test windows per model call (as ForecastLab.predict)
+
+
 def check_scenario(scenario) -> None:
     data = scenario.section("data")
     unknown = sorted(set(data["kinds"]) - set(ts.ANOMALY_KINDS))
@@ -81,8 +89,36 @@ def check_scenario(scenario) -> None:
     forecast.check_updates(scenario, splits.train_end)
 
 
+@dataclass(frozen=True)
+class AnomalyWalk(Walk):
+    """The test tail, one step per test reading (T of them); input is None (the tail is
+    the lab's own). x [T]: the series index of each reading; signal, prediction, errors
+    [T]: its value, the net's one-step forecast and |error|; flagged [T] bool: error >
+    threshold; injected [T]: the injected anomaly's kind or "". states [T, layers, 2,
+    hidden] and gates [T, layers, G, hidden]: the net's after reading the window before
+    each reading. lines: the plots' lines [T] (signal, prediction, flagged, injected);
+    threshold_line [T]; scores: detection_scores of the flags. tokens and traces (h only):
+    the strip's. All arrays read-only."""
+
+    x: np.ndarray | None = None
+    signal: np.ndarray | None = None
+    prediction: np.ndarray | None = None
+    errors: np.ndarray | None = None
+    flagged: np.ndarray | None = None
+    injected: np.ndarray | None = None
+    states: np.ndarray | None = None
+    gates: np.ndarray | None = None
+    threshold: float = 0.0
+    threshold_line: np.ndarray | None = None
+    lines: dict = field(default_factory=dict)
+    scores: dict = field(default_factory=dict)
+    tokens: tuple[str, ...] = ()
+    traces: dict = field(default_factory=dict)
+
+
 class AnomalyLab(forecast.ForecastLab):
     kind = "anomaly"
+    capabilities = frozenset()  # it steps along its own test tail
     check = staticmethod(check_scenario)
 
     @staticmethod
@@ -108,34 +144,42 @@ class AnomalyLab(forecast.ForecastLab):
         return values
 
     # ---- detection ------------------------------------------------------------------------
+    def net_on_splits(self) -> dict:
+        """The net's one-step predictions on validation ("val" [Nv]) and test ("test" [Nt]),
+        and on the test windows the states after each ("states" [Nt, layers, 2, hidden],
+        "gates" [Nt, layers, G, hidden]): one batched forward per split and per version of
+        the weights (cached), read-only."""
+        key = ("net", self.weights_version())
+        if self._cache.get("net_key") == key:
+            return self._cache["net"]
+        out = {"val": self.predict(self.values, self.firsts["val"])[:, 0]}
+        inputs, _ = ts.make_windows(self.values, self.firsts["test"], self.lookback, 1)
+        parts = []
+        with one_blas_thread():
+            for k in range(0, len(inputs), PREDICT_CHUNK):
+                forecasts = self.predict_raw(inputs[k : k + PREDICT_CHUNK])[:, 0]
+                parts.append((forecasts, *collect_states(self.rnn, -1, slice(None))))
+        for name, arrays in zip(("test", "states", "gates"), zip(*parts, strict=True), strict=True):
+            out[name] = np.concatenate(arrays)
+        for array in out.values():
+            array.setflags(write=False)
+        self._cache["net_key"], self._cache["net"] = key, out
+        return out
+
     def detection(self) -> dict:
         """Errors on validation and test, the threshold, flags and the naive detector."""
-        key = (
-            "detect",
-            self.train_step,
-            self.scenario.get("detect.quantile"),
-            self.scenario.get("detect.factor"),
-        )
-        if self._cache.get("detect_key") == key:
-            return self._cache["detect"]
         detect = self.scenario.section("detect")
-        values = self.values
-        out = {}
+        values, net = self.values, self.net_on_splits()
+        out = {"prediction": net["test"]}
         for name in ("net", "naive"):
             errors = {}
             for split in ("val", "test"):
                 firsts = self.firsts[split]
-                if name == "net":
-                    prediction = self.predict(values, firsts)[:, 0]
-                else:
-                    prediction = values[firsts - 1]
+                prediction = net[split] if name == "net" else values[firsts - 1]
                 errors[split] = np.abs(prediction - values[firsts])
-                if name == "net" and split == "test":
-                    out["prediction"] = prediction
             threshold = float(np.quantile(errors["val"], detect["quantile"])) * detect["factor"]
             flagged = errors["test"] > threshold
             out[name] = {"errors": errors["test"], "threshold": threshold, "flagged": flagged}
-        self._cache["detect_key"], self._cache["detect"] = key, out
         return out
 
     def scores(self, flagged: np.ndarray) -> dict:
@@ -166,9 +210,7 @@ class AnomalyLab(forecast.ForecastLab):
             )["recall"]
         val = self.values
         truth = val[self.firsts["val"]]
-        metrics["val_mae"] = float(
-            np.abs(self.predict(val, self.firsts["val"])[:, 0] - truth).mean()
-        )
+        metrics["val_mae"] = float(np.abs(self.net_on_splits()["val"] - truth).mean())
         metrics["val_mae_naive"] = float(np.abs(val[self.firsts["val"] - 1] - truth).mean())
         return metrics
 
@@ -195,122 +237,62 @@ class AnomalyLab(forecast.ForecastLab):
         return ["anomalies.csv"]
 
     # ---- stepping: along the test tail -----------------------------------------------------
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        if new_input is not None:
+    def walk(self, input=None) -> AnomalyWalk:
+        """The test tail at the current weights and threshold: predictions and states from
+        the cached batched forward (net_on_splits), flags, the plots' lines."""
+        if input is not None:
             raise ValueError("the anomaly lab steps along its own test tail; no custom input")
-        self._precompute()
-
-    def _precompute(self) -> None:
         firsts = self.firsts["test"]
-        found = self.detection()
-        inputs, _ = ts.make_windows(self.values, firsts, self.lookback, 1)
-        self.predict_raw(inputs)  # one batched forward: every test window's final state
-        states, gates = view.collect_states(self.rnn, -1, slice(None))
+        found, net = self.detection(), self.net_on_splits()
+        flagged = found["net"]["flagged"]
+        signal = self.values[firsts]
         injected = np.full(len(firsts), "", dtype=object)
         for event in self.events:
             injected[event.start - firsts[0] : event.end - firsts[0]] = event.kind
-        flagged = found["net"]["flagged"]
-        self.view = {
-            "found": found,
-            "states": states,
-            "gates": gates,
-            "injected": injected,
-            "tokens": tuple(
-                ("!" if flag else "") + view.fmt(v)
-                for v, flag in zip(self.values[firsts], flagged, strict=True)
-            ),
-            # h only (no c or gates): every frame holds a copy of these [T, H] traces, and
-            # the test tail is hundreds of steps long.
-            "traces": {f"h{layer}": states[:, layer, 0] for layer in range(self.rnn.num_layers)},
-        }
-
-    def sequence_length(self) -> int:
-        return len(self.firsts["test"])
-
-    def _plots(self, t: int) -> list:
-        v, firsts = self.view, self.firsts["test"]
-        found = v["found"]
-        values = self.values[firsts]
-        flagged, injected = found["net"]["flagged"], v["injected"] != ""
         lines = {
-            "signal": values,
+            "signal": signal,
             "prediction": found["prediction"],
-            "flagged": np.where(flagged, values, np.nan),
-            "injected": np.where(injected, values, np.nan),
+            "flagged": np.where(flagged, signal, np.nan),
+            "injected": np.where(injected != "", signal, np.nan),
         }
-        x = firsts.astype(np.float64)
-        marker = t if t >= 0 else None
-        errors = found["net"]["errors"]
-        threshold = np.full(len(errors), found["net"]["threshold"])
-        panels = [
-            Series("signal and flags", lines, x_label="test step", x_values=x, marker=marker),
-            Series(
-                "prediction error",
-                {"|error|": errors, "threshold": threshold},
-                x_label="test step",
-                x_values=x,
-                marker=marker,
+        threshold = found["net"]["threshold"]
+        arrays = {
+            "x": firsts.astype(np.float64),
+            "signal": signal,
+            "prediction": found["prediction"],
+            "errors": found["net"]["errors"],
+            "flagged": flagged,
+            "injected": injected,
+            "threshold_line": np.full(len(firsts), threshold),
+        }
+        for array in (*arrays.values(), *lines.values()):
+            array.setflags(write=False)
+        states = net["states"]
+        return AnomalyWalk(
+            None,
+            len(firsts),
+            **arrays,
+            states=states,
+            gates=net["gates"],
+            threshold=threshold,
+            lines=lines,
+            scores=self.scores(flagged),
+            tokens=tuple(
+                ("!" if flag else "") + view.fmt(v) for v, flag in zip(signal, flagged, strict=True)
             ),
-        ]
-        if t >= 0:
-            lo, hi = max(0, t - 48), min(len(x), t + 48)
-            zoomed = {name: line[lo:hi] for name, line in lines.items()}
-            panels.append(
-                Series("around t", zoomed, x_label="test step", x_values=x[lo:hi], marker=t - lo)
-            )
-        return panels
-
-    def _frame(self, t: int) -> Frame:
-        v, firsts = self.view, self.firsts["test"]
-        found = v["found"]
-        sequence = Sequence("test tail", v["tokens"], t, traces=v["traces"])
-        panels: list = [sequence]
-        if t >= 0:
-            index = int(firsts[t])
-            panels.append(
-                Scalars(
-                    "this step",
-                    {
-                        "index": index,
-                        "value": round(float(self.values[index]), 5),
-                        "prediction": round(float(found["prediction"][t]), 5),
-                        "|error|": round(float(found["net"]["errors"][t]), 5),
-                        "threshold": round(found["net"]["threshold"], 5),
-                        "flagged": "YES" if found["net"]["flagged"][t] else "no",
-                        "injected": v["injected"][t] or "-",
-                    },
-                )
-            )
-            panels.extend(view.recurrent_panels(self.rnn, v["states"][t], v["gates"][t]))
-        scores = self.scores(found["net"]["flagged"])
-        panels.append(
-            Scalars(
-                "detection",
-                {
-                    key: round(value, 4) if isinstance(value, float) else value
-                    for key, value in scores.items()
-                },
-            )
+            # h only (no c or gates): the strip of a test tail hundreds of steps long
+            traces={f"h{layer}": states[:, layer, 0] for layer in range(self.rnn.num_layers)},
         )
-        panels.extend(self._plots(t))
-        panels.append(view.loss_panel(self))
-        loss = self.loss_history[-1] if self.loss_history else None
-        status = "press -> to step along the test tail; flagged steps are marked !" if t < 0 else ""
-        return Frame(
-            view.title(self),
+
+    def frame(self, walk: AnomalyWalk, t: int) -> Frame:
+        return view.anomaly_frame(
+            walk,
             t,
-            len(sequence.tokens),
-            panels,
+            rnn=self.rnn,
+            title=view.title(self.scenario),
+            loss_history=self.loss_history,
             train_step=self.train_step,
-            loss=loss,
-            status=status,
         )
-
-    def initial_frame(self) -> Frame:
-        return self._frame(-1)
-
-    def compute_step(self, t: int) -> Frame:
-        return self._frame(t)
 
 
 LAB = AnomalyLab

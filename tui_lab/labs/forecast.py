@@ -18,6 +18,7 @@ as the newest input, so the error compounds on screen.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +27,11 @@ from kernels import losses
 from tui_lab.files import atomic_write_text
 from tui_lab.frames import Frame
 from tui_lab.interop import WEIGHTS
+from tui_lab.labs import _blas
 from tui_lab.labs import _forecast_view as view
-from tui_lab.labs._hooks import HookedLab
+from tui_lab.labs._state_panels import collect_states, state_traces
 from tui_lab.labs._training import EpochTraining, make_optimizer
+from tui_lab.labs.base import OWN_INPUT, Lab, Walk
 from tui_lab.models import Linear, Recurrent, prefixed
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import series as ts
@@ -155,8 +158,40 @@ def check_scenario(scenario) -> None:
     check_updates(scenario, splits.train_end)
 
 
-class ForecastLab(EpochTraining, HookedLab):
+@dataclass(frozen=True)
+class ForecastWalk(Walk):
+    """One window read, forecast and rolled out. T = lookback + R (rollout.steps).
+
+    input: the series index of the first forecast step, or the window's values when they
+    are the user's. first: that index (None for the user's values). window [lookback]:
+    the values read; scaled [lookback]: as the net sees them. forecast [horizon]: the
+    direct forecast after the window; rollout [R + 1]: rollout[0] = forecast[0], and
+    rollout[k + 1] is predicted with rollout[:k + 1] fed back as the newest inputs.
+    truth [max(horizon, R + 1)]: the series after the window (NaN where unknown);
+    seasonal [horizon]: seasonal naive's forecast. states [T, layers, 2, hidden] (h, then
+    c for an LSTM) and gates [T, layers, G, hidden] after each step (a rollout step's:
+    the last step of its window). test_errors: name -> mean |error| per horizon step
+    [horizon] on the test windows, for the net and the baselines, at the walk's weights.
+    traces, tokens, targets: the input strip's. All arrays read-only."""
+
+    first: int | None = None
+    window: np.ndarray | None = None
+    scaled: np.ndarray | None = None
+    forecast: np.ndarray | None = None
+    rollout: np.ndarray | None = None
+    truth: np.ndarray | None = None
+    seasonal: np.ndarray | None = None
+    states: np.ndarray | None = None
+    gates: np.ndarray | None = None
+    test_errors: dict = field(default_factory=dict)
+    traces: dict = field(default_factory=dict)
+    tokens: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+
+class ForecastLab(EpochTraining, Lab):
     kind = "forecast"
+    capabilities = frozenset({OWN_INPUT})
 
     def __init__(self, scenario):
         # Cross-field checks again: Scenario.with_overrides (--set) does not run them.
@@ -189,9 +224,8 @@ class ForecastLab(EpochTraining, HookedLab):
         self._params = {**self.rnn.parameters(), **prefixed("head", self.head.parameters())}
         self.optimizer = make_optimizer(self._params, self.scenario.section("train"))
         self.train_x, self.train_y = self.encode(self.values, self.firsts["train"])
-        self._cache: dict = {}
-        self._samples = 0
-        self.start_sequence(None)
+        self._cache: dict = {}  # test-set forecasts at one version of the weights
+        self._samples = 0  # fresh stepping inputs drawn (walk(None))
 
     check = staticmethod(check_scenario)
 
@@ -236,17 +270,20 @@ class ForecastLab(EpochTraining, HookedLab):
         return self.decode(self.head.forward(out[-1]).astype(np.float64), raw_inputs)
 
     def predict(self, values: np.ndarray, firsts: np.ndarray, chunk: int = 4096) -> np.ndarray:
+        """The net's forecasts [N, horizon] of the windows before firsts [N], in batches of
+        `chunk` windows (one model call each)."""
         inputs, _ = ts.make_windows(values, firsts, self.lookback, self.horizon)
-        parts = [self.predict_raw(inputs[k : k + chunk]) for k in range(0, len(inputs), chunk)]
+        with _blas.one_blas_thread():
+            parts = [self.predict_raw(inputs[k : k + chunk]) for k in range(0, len(inputs), chunk)]
         return np.concatenate(parts) if parts else np.zeros((0, self.horizon))
+
+    def weights_version(self) -> tuple[int, int]:
+        """Changes whenever the weights may have: training, a checkpoint, imported weights."""
+        return (self.train_step, self.revision)
 
     # ---- training ------------------------------------------------------------------
     def parameters(self) -> dict[str, np.ndarray]:
         return self._params
-
-    def load_state_arrays(self, arrays) -> None:
-        super().load_state_arrays(arrays)
-        self._cache = {}  # new weights: cached test forecasts are out of date
 
     def train_size(self) -> int:
         return len(self.train_x)
@@ -268,7 +305,7 @@ class ForecastLab(EpochTraining, HookedLab):
     # ---- evaluation -------------------------------------------------------------------
     def test_forecasts(self) -> dict[str, np.ndarray]:
         """Net and baseline forecasts [N, horizon] on the test windows, and the truth."""
-        key = ("test", self.train_step)
+        key = ("test", self.weights_version())
         if self._cache.get("key") != key:
             firsts, values = self.firsts["test"], self.values
             _, truth = ts.make_windows(values, firsts, self.lookback, self.horizon)
@@ -283,6 +320,18 @@ class ForecastLab(EpochTraining, HookedLab):
                 "mean": ts.mean_forecast(self.train_mean, len(firsts), self.horizon),
             }
         return self._cache
+
+    def test_errors_per_step(self) -> dict[str, np.ndarray]:
+        """name -> mean |error| per horizon step [horizon] on the test windows: the net's
+        and the baselines' (read-only)."""
+        result = self.test_forecasts()
+        if "errors per step" not in result:
+            names = ("net", *view.BASELINES)
+            errors = {n: np.abs(result[n] - result["truth"]).mean(axis=0) for n in names}
+            for error in errors.values():
+                error.setflags(write=False)
+            result["errors per step"] = errors
+        return result["errors per step"]
 
     def evaluate(self) -> dict:
         result = self.test_forecasts()
@@ -355,64 +404,111 @@ class ForecastLab(EpochTraining, HookedLab):
         return ["forecast.csv"]
 
     # ---- stepping -----------------------------------------------------------------------
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        """new_input: an int (the series index of the first forecast step), a list of
-        values (at least lookback of them; the last lookback are read) or a text of either
-        (the screen's prompt). None: the first test window, then a random test window on
-        each later call."""
-        if isinstance(new_input, str):
-            new_input = parse_values(new_input)
-        if new_input is not None:
-            if isinstance(new_input, int | np.integer):
-                first = int(new_input)
-                if not self.lookback <= first < len(self.values):
-                    raise ValueError(
-                        f"the first forecast step must lie in [{self.lookback}, {len(self.values)})"
-                    )
-                self.step_first, self.step_window = (
-                    first,
-                    self.values[first - self.lookback : first],
-                )
-            else:
-                window = np.asarray(new_input, dtype=np.float64).ravel()
-                if len(window) < self.lookback or not np.isfinite(window).all():
-                    raise ValueError(f"need at least {self.lookback} finite values")
-                self.step_first, self.step_window = None, window[-self.lookback :]
-        elif not keep_input or not hasattr(self, "step_window"):
+    def walk(self, input=None) -> ForecastWalk:
+        """Read one window value by value, forecast, then roll out: each rollout step reads
+        the newest `lookback` values, its own earlier predictions among them.
+
+        input: an int (the series index of the first forecast step), values (at least
+        lookback of them; the last lookback are read) or a text of either (the screen's
+        prompt). None: the first test window, then a random test window on each later
+        None. The test-set figures shown beside come from one batched forward per
+        weights (test_forecasts)."""
+        first, window = self._stepping_window(input)
+        L, R, H = self.lookback, self.scenario.get("rollout.steps"), self.horizon
+        forecast = self.predict_raw(window[None])[0]
+        read_states, read_gates = collect_states(self.rnn, slice(None), 0)  # [L, layers, ...]
+        rollout = np.zeros(R + 1)
+        rollout[0] = forecast[0]
+        states = np.zeros((L + R, *read_states.shape[1:]))
+        gates = np.zeros((L + R, *read_gates.shape[1:]))
+        states[:L], gates[:L] = read_states, read_gates
+        history = np.concatenate([window, np.zeros(R)])
+        for k in range(R):
+            history[L + k] = rollout[k]
+            rollout[k + 1] = self.predict_raw(history[k + 1 : L + k + 1][None])[0, 0]
+            states[L + k], gates[L + k] = collect_states(self.rnn, -1, 0)
+        truth = self._truth_after(first, max(H, R + 1))
+        if first is not None:
+            seasonal = ts.seasonal_naive_forecast(self.values, np.array([first]), H, self.period)
+        elif self.period <= L:
+            seasonal = ts.seasonal_naive_forecast(window, np.array([L]), H, self.period)
+        else:
+            seasonal = np.full((1, H), np.nan)
+        shifted = window - window[-1] if self.relative else window
+        next_truth = np.concatenate([window[1:], truth[: R + 1]])
+        arrays = {
+            "window": window,
+            "scaled": np.asarray(self.scaler.transform(shifted), dtype=np.float64),
+            "forecast": forecast,
+            "rollout": rollout,
+            "truth": truth,
+            "seasonal": seasonal[0],
+            "states": states,
+            "gates": gates,
+        }
+        for array in arrays.values():
+            array.setflags(write=False)
+        rolled = tuple("~" + view.fmt(v) for v in rollout[:R])  # "~": the net's own values
+        return ForecastWalk(
+            first if first is not None else window,
+            L + R,
+            first=first,
+            **arrays,
+            test_errors=self.test_errors_per_step(),
+            traces=state_traces(self.rnn, states, gates),
+            tokens=tuple(view.fmt(v) for v in window) + rolled,
+            targets=tuple(view.fmt(v) for v in next_truth),
+        )
+
+    def _stepping_window(self, input) -> tuple[int | None, np.ndarray]:
+        """The walk's input -> (the series index of the first forecast step or None, the
+        window's values [lookback])."""
+        if isinstance(input, str):
+            input = parse_values(input)
+        if input is None:
             tests = self.firsts["test"]
             if self._samples == 0:
-                first = int(tests[0])
+                input = int(tests[0])
             else:
                 pick = np.random.default_rng([self.scenario.seed, 31, self._samples])
-                first = int(tests[pick.integers(len(tests))])
+                input = int(tests[pick.integers(len(tests))])
             self._samples += 1
-            self.step_first, self.step_window = first, self.values[first - self.lookback : first]
-        self._precompute()
+        if isinstance(input, int | np.integer):
+            first = int(input)
+            if not self.lookback <= first < len(self.values):
+                raise ValueError(
+                    f"the first forecast step must lie in [{self.lookback}, {len(self.values)})"
+                )
+            return first, self.values[first - self.lookback : first].copy()
+        window = np.asarray(input, dtype=np.float64).ravel()
+        if len(window) < self.lookback or not np.isfinite(window).all():
+            raise ValueError(f"need at least {self.lookback} finite values")
+        return None, window[-self.lookback :].copy()
 
-    def truth_after(self, count: int) -> np.ndarray:
-        """The true values after the stepped window (NaN where unknown) [count]."""
+    def _truth_after(self, first: int | None, count: int) -> np.ndarray:
+        """The true values from the first forecast step on (NaN where unknown) [count]."""
         truth = np.full(count, np.nan)
-        if self.step_first is not None:
-            known = self.values[self.step_first : self.step_first + count]
+        if first is not None:
+            known = self.values[first : first + count]
             truth[: len(known)] = known
         return truth
 
-    def _precompute(self) -> None:
-        """Read the window once (states per step), forecast, then roll out: each rollout step
-        reads the newest `lookback` values, its own earlier predictions among them."""
-        self.view = view.compute_stepping(self)
-
-    def sequence_length(self) -> int:
-        return self.lookback + self.scenario.get("rollout.steps")
-
-    def initial_frame(self) -> Frame:
-        return view.forecast_frame(self, -1)
-
-    def compute_step(self, t: int) -> Frame:
-        return view.forecast_frame(self, t)
+    def frame(self, walk: ForecastWalk, t: int) -> Frame:
+        return view.forecast_frame(
+            walk,
+            t,
+            rnn=self.rnn,
+            title=view.title(self.scenario),
+            loss_history=self.loss_history,
+            train_step=self.train_step,
+            dates=self.dates,
+        )
 
     def warmup_tasks(self):
-        return [("forward + backward + loss", lambda: self.loss_and_grads(np.arange(1)))]
+        return [
+            ("forward + backward + loss", lambda: self.loss_and_grads(np.arange(1))),
+            ("BLAS thread control", _blas.prepare),
+        ]
 
 
 def parse_values(text: str):
