@@ -149,7 +149,6 @@ def history_panels(walk: NTMWalk, t: int, shape: NTMShape) -> list:
     if not walk.all_inside:
         shown += "; heads also elsewhere"
     row_labels = tuple(str(slot) for slot in rows)
-    step_labels = tuple(str(s) for s in range(T))
     panels = []
     for k, name in enumerate(head_names(shape)):
         history = np.zeros((rows.size, T))
@@ -160,7 +159,7 @@ def history_panels(walk: NTMWalk, t: int, shape: NTMShape) -> list:
                 history,
                 "unit",
                 row_labels,
-                step_labels,
+                walk.step_labels,
                 units="steps",
                 caption=shown,
                 group="history",

@@ -198,7 +198,8 @@ class NTMWalk(Walk):
     sharpened weightings of each step; weightings [T, heads, N] the sharpened one (w_t);
     heads [T, P] activated head parameters (key, beta, g, gamma, shift; erase, add);
     reads [T+1, R, W] read vectors (row 0: read0). history_rows [S] the slots the weighting
-    histories show; all_inside: every slot a head weights most at some step is among them.
+    histories show; all_inside: every slot a head weights most at some step is among them;
+    step_labels: "0" .. "T-1", the histories' column labels (made once, not per frame).
 
     Memory: the forward trace of one episode, O(T (N W Wh + 5 heads N + H + P)) values of
     the model's dtype: a copy episode of 120 vectors (T = 241) with 128 x 20 memory and
@@ -219,6 +220,7 @@ class NTMWalk(Walk):
     reads: np.ndarray | None = None
     history_rows: np.ndarray | None = None
     all_inside: bool = True
+    step_labels: tuple[str, ...] = ()
 
 
 def trace_bytes(shape: NTMShape, steps: int, itemsize: int) -> int:
@@ -469,7 +471,8 @@ def _walk_of(episode: Episodes, trace, shape: NTMShape) -> NTMWalk:
         if array.flags.writeable:
             arrays[name] = array.view()
             arrays[name].setflags(write=False)
-    return NTMWalk(episode, T, all_inside=inside, **arrays)
+    labels = tuple(str(step) for step in range(T))
+    return NTMWalk(episode, T, all_inside=inside, step_labels=labels, **arrays)
 
 
 LAB = NTMLab
