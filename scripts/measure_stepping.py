@@ -8,6 +8,9 @@
     PYTHONPATH=. python scripts/measure_stepping.py after-training
     PYTHONPATH=. python scripts/measure_stepping.py after-training --scenario forecast-co2 --runs 5
     PYTHONPATH=. python scripts/measure_stepping.py textgen --chars 100000
+    PYTHONPATH=. python scripts/measure_stepping.py walk --scenario ntm-copy
+    PYTHONPATH=. python scripts/measure_stepping.py walk --scenario ntm-copy --input 120
+    PYTHONPATH=. python scripts/measure_stepping.py after-training --only ntm-copy w2v-sentiment
 
 Memory is the process's resident set (VmRSS, and the peak VmHWM) from
 /proc/self/status, before and after stepping to the end. Each case runs in its own
@@ -112,6 +115,47 @@ def to_end(name: str, overrides: list[str]) -> None:
     step_to_end(stepper_of(lab), " ".join([name, *overrides]))
 
 
+def walk(scenario: str, own_input: str | None) -> None:
+    """Step a scenario's default input to its end (a Word2Vec step is an update), after the
+    lab's JIT warm-up, so that compile time and memory stay out of the figures."""
+    lab = build_lab(resolve(scenario))
+    for _, task in lab.warmup_tasks():
+        task()
+    steps = stepper_of(lab)
+    if own_input is not None:
+        ms, _ = timed(lambda: steps.reset(own_input))
+        print(f"{scenario}, own input {own_input!r}: reset (walk) {ms:.0f} ms")
+    step_to_end(steps, scenario)
+    arrays = walk_bytes(getattr(steps, "walk", None))
+    print(f"  the walk's arrays: {arrays / 1e6:.2f} MB" if arrays else "  (no Walk arrays)")
+
+
+def walk_bytes(value, seen=None) -> int:
+    """Bytes of the distinct numpy buffers a Walk holds (fields, dicts, lists, tuples)."""
+    import dataclasses
+
+    import numpy as np
+
+    seen = set() if seen is None else seen
+    if isinstance(value, np.ndarray):
+        base = value
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        if id(base) in seen:
+            return 0
+        seen.add(id(base))
+        return base.nbytes
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = [getattr(value, f.name) for f in dataclasses.fields(value)]
+    elif isinstance(value, dict):
+        items = list(value.values())
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        return 0
+    return sum(walk_bytes(item, seen) for item in items)
+
+
 def after_training(updates: int, names: list[str], runs: int) -> None:
     """Step to the middle of the default input, train, time the next frame; `runs` times
     per scenario (train, frame, train, frame, ...) on one lab."""
@@ -137,17 +181,18 @@ def after_training(updates: int, names: list[str], runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("case", choices=("textgen", "anomaly", "to-end", "after-training"))
+    parser.add_argument("case", choices=("textgen", "anomaly", "to-end", "walk", "after-training"))
     parser.add_argument("--chars", type=int, default=10_000)
     parser.add_argument(
         "--scenario",
         default=None,
         help="textgen, to-end: the scenario (char-textgen-lstm, anomaly-sensor); "
-        "after-training: this one alone",
+        "walk: this one; after-training: this one alone",
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="to-end: overrides"
     )
+    parser.add_argument("--input", help="walk: this own input (an NTM sequence length, a text)")
     parser.add_argument("--updates", type=int, default=50)
     parser.add_argument("--runs", type=int, default=1, help="after-training: per scenario")
     parser.add_argument("--only", nargs="*", default=[], help="after-training: these scenarios")
@@ -156,6 +201,8 @@ def main() -> None:
         textgen(args.chars, args.scenario or "char-textgen-lstm")
     elif args.case in ("anomaly", "to-end"):
         to_end(args.scenario or "anomaly-sensor", args.set)
+    elif args.case == "walk":
+        walk(args.scenario or "char-textgen-lstm", args.input)
     else:
         names = args.only + ([args.scenario] if args.scenario else [])
         after_training(args.updates, names, args.runs)

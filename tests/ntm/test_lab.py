@@ -9,6 +9,7 @@ from stepping import stepper
 from tui_lab.frames import Matrix, Sequence, Series
 from tui_lab.labs import build_lab
 from tui_lab.labs.base import Diverged, Lab
+from tui_lab.labs.stepper import Stepper
 from tui_lab.scenario import ScenarioError, parse, resolve
 
 BUNDLED = [
@@ -276,3 +277,88 @@ def test_non_finite_gradient_returns_nan_and_diverges():
     assert math.isnan(lab.train_one())
     with pytest.raises(Diverged, match="training diverged at update 1: loss = nan"):
         lab.train(1)
+
+
+def test_frames_are_views_of_the_walk_and_never_run_the_model(monkeypatch):
+    from tui_lab.labs import ntm
+
+    lab = build_lab(tiny())
+    walk = lab.walk()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model ran while a frame was built")
+
+    monkeypatch.setattr(ntm, "forward", refuse)
+    monkeypatch.setattr(lab, "run", refuse)
+    flat, drawn = lab.flat.copy(), lab.view_count
+    T = walk.length
+    for t in (-1, 0, T // 2, T - 1, 0):
+        frame = lab.frame(walk, t)
+        assert frame.t == t and frame.T == T
+        np.testing.assert_array_equal(frame.panel("memory M_t").values, walk.memory[t + 1].T)
+        if t >= 0:
+            np.testing.assert_array_equal(frame.panel("weightings").values, walk.weightings[t])
+            np.testing.assert_array_equal(frame.panel("write 0 addressing").values,
+                                          walk.stages[t, 1])  # fmt: skip
+    assert lab.view_count == drawn and lab.train_step == 0  # a frame changes nothing
+    np.testing.assert_array_equal(lab.flat, flat)
+    # The memory rows are the trace's memory after each step: each write moves it.
+    assert not np.array_equal(walk.memory[1], walk.memory[0])
+
+
+def test_the_same_episode_is_walked_again_after_training():
+    lab = build_lab(tiny())
+    walk = lab.walk()
+    lab.train(3)
+    again = lab.walk(walk.input)
+    np.testing.assert_array_equal(again.inputs, walk.inputs)
+    assert not np.array_equal(again.outputs, walk.outputs)  # the new weights' outputs
+    fresh = lab.walk()
+    assert fresh.input is not walk.input
+
+
+def _walked_and_stepped(steps, length) -> tuple[int, int]:
+    """(bytes held after walking an episode of `length`, bytes added by stepping through
+    all of it), by tracemalloc."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        steps.reset(str(length))
+        walked, _ = tracemalloc.get_traced_memory()
+        for _ in range(steps.length):
+            steps.step()
+        now, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return walked, now - walked
+
+
+def test_a_walk_holds_memory_linear_in_its_steps_and_stepping_adds_none():
+    """Copy episodes of 100 and 400 vectors (T = 201 and 801) with the paper's 128 x 20
+    memory in float64: ~30 kB a step. O(T) memory gives a ratio near 801 / 201 = 4;
+    anything kept per frame or a trace of traces (O(T^2)) would be near 16."""
+    from tui_lab.labs.ntm import trace_bytes
+
+    lab = build_lab(tiny("model.slots=128", "model.width=20"))
+    steps = Stepper(lab)
+    steps.reset("5")  # the kernels' first call loads them: not the walk's memory
+    short, short_stepped = _walked_and_stepped(steps, 100)
+    long, long_stepped = _walked_and_stepped(steps, 400)
+    assert steps.length == 801
+    assert long / short < 4.5, (short, long)
+    assert long < 1.2 * trace_bytes(lab.shape, 801, 8)  # the bound the docstring names
+    assert short_stepped < 1e6 and long_stepped < 1e6, (short_stepped, long_stepped)
+
+
+def test_an_episode_too_long_to_step_is_refused_with_the_limit():
+    from tui_lab.labs.ntm import MAX_STEPPING_LENGTH, MAX_WALK_MB
+
+    lab = build_lab(tiny())
+    with pytest.raises(ValueError, match=f"stepping takes at most {MAX_STEPPING_LENGTH:,}"):
+        Stepper(lab).reset(str(MAX_STEPPING_LENGTH + 1))
+    with pytest.raises(ValueError, match="a whole number, not 'ten'"):
+        Stepper(lab).reset("ten")
+    huge = build_lab(tiny("model.slots=4096", "model.width=1024"))
+    with pytest.raises(ValueError, match=f"stepping takes at most {MAX_WALK_MB} MB"):
+        huge.walk("10")  # 21 steps of a 4096 x 1024 memory: ~0.7 GB

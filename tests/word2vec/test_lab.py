@@ -74,7 +74,7 @@ def test_one_worker_runs_are_deterministic_and_resume_exactly(tmp_path):
 def test_step_applies_the_shown_update():
     lab = lab_for("word2vec-skipgram")
     W_in, W_out = lab.trainer.W_in.copy(), lab.trainer.W_out.copy()
-    example = lab.examples[0]
+    example = stepper(lab).walk.examples[0]
     frame = stepper(lab).step()
     update_pair(W_in, W_out, example.inputs, example.target, example.negatives,
                 lab.trainer.learning_rate(0.0), exact_sigmoid=True)  # fmt: skip
@@ -104,7 +104,7 @@ def test_cbow_softmax_frame_shows_the_whole_distribution():
     rows = frame.panel("context rows → h")
     assert rows.row_labels[-1] == "h = mean"
     np.testing.assert_allclose(rows.values[-1], rows.values[:-1].mean(axis=0), atol=1e-6)
-    assert stepper(lab).length == len(lab.examples) > 0
+    assert stepper(lab).length == len(stepper(lab).walk.examples) > 0
 
 
 def run_cli(capsys, *sets):
@@ -180,3 +180,69 @@ def test_softmax_vocabulary_limit(tmp_path):
         "vocabulary has 10,001 words, at most 10,000 (raise data.min_count, set "
         "data.max_vocab, or use 'negative')"
     )
+
+
+def test_frames_of_applied_updates_are_views_that_change_nothing(monkeypatch):
+    """Stepping applies update t once, when t is first reached; after that the frame of t
+    is built from the walk's record: no model call, no update, the same panels."""
+    from tui_lab.labs import word2vec
+
+    lab = lab_for("word2vec-skipgram")
+    steps = stepper(lab)
+    T = steps.length
+    shown = {t: steps.go(t) for t in (-1, 0, T // 2, T - 1)}
+    W_in, step = lab.trainer.W_in.copy(), lab.train_step
+    assert step == T
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model call while a frame was built")
+
+    for name in ("forward", "backward", "update_pair"):
+        monkeypatch.setattr(word2vec, name, refuse)
+    monkeypatch.setattr(lab, "vectors", refuse)
+    monkeypatch.setattr(lab, "projection", refuse)
+    for t in (T // 2, 0, T - 1):
+        frame = steps.go(t)
+        assert frame.train_step == t + 1  # the count when update t was applied
+        for name in ("scores", "W rows before", "W' rows after", "PCA of chosen words"):
+            np.testing.assert_array_equal(frame.panel(name).values, shown[t].panel(name).values)
+        assert frame.panel("nearest neighbours") == shown[t].panel("nearest neighbours")
+    assert steps.go(-1).train_step == 0  # before the sentence's first update
+    np.testing.assert_array_equal(lab.trainer.W_in, W_in)
+    assert lab.train_step == step
+
+
+def test_the_walk_grows_linearly_with_the_updates_it_applies():
+    """The walk keeps each applied update's rows and scores (a few kB), not Frames: a
+    frame holds the whole loss curve (up to 2,000 floats) and more, so keeping frames
+    costs well over 16 kB an update."""
+    import tracemalloc
+
+    lab = lab_for("word2vec-skipgram")
+    steps = stepper(lab)
+    steps.step()  # the kernels load on their first call
+    sizes = []
+    for words in (40, 160):
+        tracemalloc.start()
+        try:
+            steps.reset(" ".join(["the king rules the land"] * (words // 5)))
+            walked, _ = tracemalloc.get_traced_memory()
+            steps.last()
+            now, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        T = steps.length
+        assert steps.t == T - 1 and lab.train_step >= T
+        assert (now - walked) / T < 3000, f"{(now - walked) / T:,.0f} bytes per update"
+        sizes.append((now, T))
+    (short, T_short), (long, T_long) = sizes
+    assert long / short < 1.3 * T_long / T_short, sizes
+
+
+def test_a_sentence_too_long_to_step_is_refused_with_the_limit():
+    from tui_lab.labs.word2vec import MAX_STEPPING_WORDS
+
+    lab = lab_for("word2vec-skipgram")
+    with pytest.raises(ValueError, match=f"stepping takes at most {MAX_STEPPING_WORDS:,}"):
+        stepper(lab).reset("the king " * MAX_STEPPING_WORDS)
+    assert stepper(lab).frame().t == -1  # the sentence before stays

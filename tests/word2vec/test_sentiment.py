@@ -6,6 +6,7 @@ from stepping import stepper
 
 from tui_lab import scenario as scenario_module
 from tui_lab.labs import build_lab
+from tui_lab.labs.w2v_sentiment import VARIANTS
 from tui_lab.tasks import sentiment
 
 
@@ -76,4 +77,67 @@ def test_stepping_shows_p_positive_per_classifier(trained):
     assert table.row_labels == ("onehot", "frozen", "finetuned")
     assert ((table.values >= 0) & (table.values <= 1)).all()
     assert frame.panel("sentence").position == 0
-    assert trained.sequence_length() == len(trained.scenario.get("view.sentence").split())
+    assert stepper(trained).length == len(trained.scenario.get("view.sentence").split())
+
+
+def test_a_frame_is_a_view_of_one_reading_of_the_sentence(trained, monkeypatch):
+    """Each classifier reads the sentence once from a zero state; a frame at t shows word t
+    and the verdicts after words 0..t without running a model, and stepping on does not
+    change the verdicts already shown."""
+    text = "the food was not very good but the staff was superb"
+    walk = trained.walk(text)
+    words = text.split()
+    ids = np.asarray([[trained.vocab.index[w]] for w in words])
+    assert walk.tokens == tuple(words)
+    t = 5  # "good"
+    prefix = {name: trained.logits(name, ids[: t + 1])[0][0] for name in VARIANTS}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model ran while a frame was built")
+
+    for rnn, head in trained.models.values():
+        monkeypatch.setattr(rnn, "forward", refuse)
+        monkeypatch.setattr(head, "forward", refuse)
+    end = trained.frame(walk, len(words) - 1)
+    frame = trained.frame(walk, t)
+    x = frame.panel("x_t (fine-tuned word vector)")
+    assert x.row_labels == ("good",)
+    np.testing.assert_array_equal(x.values[0], trained.finetuned_embedding[ids[t, 0]])
+    history = frame.panel("p(positive) word by word").values
+    np.testing.assert_array_equal(history, end.panel("p(positive) word by word").values[:, : t + 1])
+    for row, name in enumerate(VARIANTS):  # the prefix alone, read from a zero state
+        p = np.exp(prefix[name] - prefix[name].max())
+        assert history[row, t] == pytest.approx(p[1] / p.sum(), abs=1e-6)
+    np.testing.assert_array_equal(frame.panel("h_t (fine-tuned model)").values[0],
+                                  walk.states[t, 0, 0])  # fmt: skip
+    assert trained.frame(walk, -1).panel("sentence").position == -1
+
+
+def test_a_walk_holds_memory_linear_in_the_sentence_and_stepping_adds_none(trained):
+    import tracemalloc
+
+    from tui_lab.labs.stepper import Stepper
+
+    steps = Stepper(trained)
+    sizes = []
+    for words in (500, 2000):
+        tracemalloc.start()
+        try:
+            steps.reset(" ".join(["the staff was superb"] * (words // 4)))
+            walked, _ = tracemalloc.get_traced_memory()
+            for _ in range(steps.length):
+                steps.step()
+            now, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert steps.t == words - 1
+        assert now - walked < 1e6, f"stepping {words} words kept {now - walked:,} bytes"
+        sizes.append(walked)
+    assert sizes[1] / sizes[0] < 5, sizes  # O(T): near 4; O(T^2) near 16
+
+
+def test_a_sentence_too_long_to_step_is_refused_with_the_limit(trained):
+    from tui_lab.labs.w2v_sentiment import MAX_STEPPING_WORDS
+
+    with pytest.raises(ValueError, match=f"stepping takes at most {MAX_STEPPING_WORDS:,}"):
+        trained.walk("good " * (MAX_STEPPING_WORDS + 1))

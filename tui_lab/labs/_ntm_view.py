@@ -3,7 +3,8 @@
 The input, target and output bits; the controller's h_t; the memory M_t; each head's
 weighting of this step and its history (time across, slot down, as in the paper's figures);
 the four addressing stages; erase and add vectors, read vectors and each head's beta, g,
-gamma and shift; the cost curve. A mixin over the lab's trace, episode and shape.
+gamma and shift; the cost curve. Free functions over an NTMWalk (tui_lab/labs/ntm.py), the
+step t, the model's NTMShape and plain values; no model call, nothing kept between calls.
 
 Memory, weightings and addressing stages all put the slots across (units "slots"), so a
 slot is the same column in each, and they name a `focus` slot: the middle of the slots
@@ -15,9 +16,15 @@ Group "memory" (memory and weightings) and "history" are what the screen puts fi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series
+
+if TYPE_CHECKING:
+    from kernels.ntm import NTMShape
+    from tui_lab.labs.ntm import NTMWalk
 
 HISTORY_SLOTS = 32
 
@@ -41,226 +48,234 @@ def visited_window(argmax: np.ndarray, slots: int, size: int) -> tuple[int, bool
     return (centre - size // 2) % slots, span <= size
 
 
-class NTMView:
-    """Needs from the lab: scenario, spec, shape, episode, trace, outputs, loss_history,
-    train_step and sequence_length()."""
+def history_slots(weightings: np.ndarray, slots: int) -> tuple[np.ndarray, bool]:
+    """(the slots the histories show, in order [S], all visited slots among them) for an
+    episode's weightings [T, heads, N]: the window of visited_window around the slot each
+    head weights most at each step."""
+    size = min(slots, HISTORY_SLOTS)
+    first, inside = visited_window(np.argmax(weightings, axis=-1), slots, size)
+    return (first + np.arange(size)) % slots, inside
 
-    def _controller_name(self) -> str:
-        return "LSTM" if self.shape.recurrent else "feed-forward"
 
-    def _title(self) -> str:
-        kind = self._controller_name() if not self.shape.heads else "NTM"
-        return f"{self.scenario.name} - {kind}, task {self.spec.task}"
+def focus_slot(rows: np.ndarray, inside: bool, weights: np.ndarray) -> int:
+    """The slot a narrow screen keeps in view. It stays put through an episode (the middle
+    of the history's slots `rows`), so the window of slots does not slide at every step;
+    when the heads land anywhere (not `inside`: untrained) it follows this step's sharpest
+    head instead (`weights`: [heads, N] this step's weightings), so that head's peak is
+    always in view."""
+    if inside:
+        return int(rows[rows.size // 2])
+    sharpest = int(np.argmax(weights.max(axis=1)))
+    return int(np.argmax(weights[sharpest]))
 
-    def _bits_panels(self, t: int) -> list:
-        T = self.sequence_length()
-        x = self.episode.inputs[:T, 0]
-        y = self.episode.targets[:T, 0]
-        mask = self.episode.mask[:T, 0]
-        out = np.where(np.arange(T)[:, None] <= t, self.outputs[:T], 0.0)
-        blank = ("",) * T
-        wrong = (
-            int((((self.outputs[: t + 1] > 0.5) != (y[: t + 1] > 0.5)) * mask[: t + 1, None]).sum())
-            if t >= 0
-            else 0
-        )
-        return [
-            Sequence("input bits", blank, t, bits=x),
-            Sequence("target bits", blank, t, bits=y * mask[:, None], group="output"),
-            Sequence("output bits", blank, t, bits=out, group="output"),
-            Scalars(
-                "episode", {"steps": T, "scored steps": int(mask.sum()), "wrong bits so far": wrong}
-            ),
-        ]
 
-    def _head_names(self) -> list[str]:
-        R = self.shape.read_heads
-        return [f"read {k}" if k < R else f"write {k - R}" for k in range(self.shape.heads)]
+def controller_name(shape: NTMShape) -> str:
+    return "LSTM" if shape.recurrent else "feed-forward"
 
-    def _short_head_names(self) -> tuple[str, ...]:
-        """r0, w0: row labels as narrow as the memory's, so slot columns line up."""
-        R = self.shape.read_heads
-        return tuple(f"r{k}" if k < R else f"w{k - R}" for k in range(self.shape.heads))
 
-    def _episode_argmax(self) -> np.ndarray:
-        """[T, heads] the slot each head weights most at each step of this episode."""
-        T = self.sequence_length()
-        return np.argmax(self.trace.addr[0, :T, :, 4], axis=-1)
+def title(name: str, shape: NTMShape, task: str) -> str:
+    kind = controller_name(shape) if not shape.heads else "NTM"
+    return f"{name} - {kind}, task {task}"
 
-    def _slot_view(self, weights: np.ndarray) -> tuple[int, np.ndarray, bool]:
-        """(focus slot, the history's slots in order, all visited slots inside them).
 
-        The focus stays put through an episode (the middle of the slots the heads use),
-        so a narrow screen's window of slots does not slide at every step; when the heads
-        land anywhere (untrained) it follows this step's sharpest head instead (`weights`:
-        [heads, N] this step's weightings), so that head's peak is always in view.
-        """
-        N = self.shape.slots
-        size = min(N, HISTORY_SLOTS)
-        first, inside = visited_window(self._episode_argmax(), N, size)
-        rows = (first + np.arange(size)) % N
-        focus = int(rows[size // 2])
-        if not inside:
-            sharpest = int(np.argmax(weights.max(axis=1)))
-            focus = int(np.argmax(weights[sharpest]))
-        return focus, rows, inside
+def head_names(shape: NTMShape) -> list[str]:
+    R = shape.read_heads
+    return [f"read {k}" if k < R else f"write {k - R}" for k in range(shape.heads)]
 
-    def _weightings_panel(self, weights: np.ndarray, focus: int, when: str) -> Matrix:
-        # Colour alone is not a number: the caption names each head's peak.
-        peaks = " · ".join(
-            f"{short} slot {int(np.argmax(w))} ({float(np.max(w)):.2f})"
-            for short, w in zip(self._short_head_names(), weights, strict=True)
-        )
-        return Matrix(
-            "weightings",
-            weights,
-            "unit",
-            self._short_head_names(),
-            units="slots",
-            caption=f"{when}; peak: {peaks}",
-            group="memory",
-            focus=focus,
-        )
 
-    def _common_panels(self) -> list:
-        history = np.asarray(self.loss_history[-5000:], dtype=np.float64)
-        return [Series("cost (bits per sequence)", {"cost": history}, x_label="update")]
+def short_head_names(shape: NTMShape) -> tuple[str, ...]:
+    """r0, w0: row labels as narrow as the memory's, so slot columns line up."""
+    R = shape.read_heads
+    return tuple(f"r{k}" if k < R else f"w{k - R}" for k in range(shape.heads))
 
-    def _frame(self, t: int, panels: list, status: str = "") -> Frame:
-        loss = self.loss_history[-1] if self.loss_history else None
-        return Frame(
-            self._title(),
-            t,
-            self.sequence_length(),
-            panels + self._common_panels(),
-            train_step=self.train_step,
-            loss=loss,
-            status=status,
-        )
 
-    def initial_frame(self) -> Frame:
-        panels = self._bits_panels(-1)
-        if self.shape.heads:
-            focus = self._slot_view(self.trace.w0)[0]
-            panels.append(self._memory_panel(-1, focus))
-            panels.append(self._weightings_panel(self.trace.w0, focus, "initial, softmax(w0)"))
-        return self._frame(-1, panels, "press -> to run the first step")
+def bits_panels(walk: NTMWalk, t: int) -> list:
+    """Input, target and output bits (outputs up to step t), and the episode's counts."""
+    T = walk.length
+    shown = np.where(np.arange(T)[:, None] <= t, walk.outputs, 0.0)
+    blank = ("",) * T
+    wrong = int(walk.wrong[t]) if t >= 0 else 0
+    return [
+        Sequence("input bits", blank, t, bits=walk.inputs),
+        Sequence("target bits", blank, t, bits=walk.targets, group="output"),
+        Sequence("output bits", blank, t, bits=shown, group="output"),
+        Scalars(
+            "episode",
+            {"steps": T, "scored steps": int(walk.mask.sum()), "wrong bits so far": wrong},
+        ),
+    ]
 
-    def _memory_panel(self, t: int, focus: int) -> Matrix:
-        mem = self.trace.memory_at(0, t)
-        return Matrix(
-            "memory M_t",
-            mem.T,
-            "diverging",
-            units="slots",
-            caption=f"after step {t}: {mem.shape[0]} slots across, {mem.shape[1]} features down",
-            group="memory",
-            focus=focus,
-            compact=True,
-        )
 
-    def compute_step(self, t: int) -> Frame:
-        tr, shape = self.trace, self.shape
-        panels = self._bits_panels(t)
-        h = tr.hs[0, t + 1]
+def memory_panel(memory: np.ndarray, t: int, focus: int) -> Matrix:
+    """memory: [N, W] after step t (t = -1: the initial memory), drawn slots across."""
+    return Matrix(
+        "memory M_t",
+        memory.T,
+        "diverging",
+        units="slots",
+        caption=f"after step {t}: {memory.shape[0]} slots across, {memory.shape[1]} features down",
+        group="memory",
+        focus=focus,
+        compact=True,
+    )
+
+
+def weightings_panel(weights: np.ndarray, focus: int, when: str, shape: NTMShape) -> Matrix:
+    """weights: [heads, N] one row per head."""
+    # Colour alone is not a number: the caption names each head's peak.
+    short = short_head_names(shape)
+    peaks = " · ".join(
+        f"{name} slot {int(np.argmax(w))} ({float(np.max(w)):.2f})"
+        for name, w in zip(short, weights, strict=True)
+    )
+    return Matrix(
+        "weightings",
+        weights,
+        "unit",
+        short,
+        units="slots",
+        caption=f"{when}; peak: {peaks}",
+        group="memory",
+        focus=focus,
+    )
+
+
+def history_panels(walk: NTMWalk, t: int, shape: NTMShape) -> list:
+    """Each head's weighting over steps 0..t on the history's slots (slot down, time across)."""
+    rows, T = walk.history_rows, walk.length
+    first, last = int(rows[0]), int(rows[-1])
+    span = f"{first}-{last}" if first <= last else f"{first}-{shape.slots - 1},0-{last}"
+    shown = f"slots {span} down, time across"
+    if not walk.all_inside:
+        shown += "; heads also elsewhere"
+    row_labels = tuple(str(slot) for slot in rows)
+    panels = []
+    for k, name in enumerate(head_names(shape)):
+        history = np.zeros((rows.size, T))
+        history[:, : t + 1] = walk.weightings[: t + 1, k][:, rows].T
         panels.append(
             Matrix(
-                "controller h_t",
-                h,
-                "diverging",
-                ("h",),
-                units="hidden",
-                caption=f"{self._controller_name()} controller output",
-            )
-        )
-        if not shape.heads:
-            return self._frame(t, panels)
-        W, S, R = shape.width, shape.shifts, shape.read_heads
-        names = self._head_names()
-        focus, rows, inside = self._slot_view(tr.addr[0, t, :, 4])
-        panels.append(self._memory_panel(t, focus))
-        panels.append(self._weightings_panel(tr.addr[0, t, :, 4], focus, f"step {t}"))
-        T = self.sequence_length()
-        first, last = int(rows[0]), int(rows[-1])
-        span = f"{first}-{last}" if first <= last else f"{first}-{shape.slots - 1},0-{last}"
-        shown = f"slots {span} down, time across" + ("" if inside else "; heads also elsewhere")
-        for k, name in enumerate(names):
-            history = np.zeros((rows.size, T))
-            history[:, : t + 1] = tr.addr[0, : t + 1, k, 4][:, rows].T
-            panels.append(
-                Matrix(
-                    f"{name} weighting history",
-                    history,
-                    "unit",
-                    tuple(str(slot) for slot in rows),
-                    tuple(str(s) for s in range(T)),
-                    units="steps",
-                    caption=shown,
-                    group="history",
-                    focus=t,
-                    compact=True,
-                )
-            )
-        for k, name in enumerate(names):
-            panels.append(
-                Matrix(
-                    f"{name} addressing",
-                    tr.addr[0, t, k, 1:5],
-                    "unit",
-                    ("cont", "intrp", "shift", "sharp"),
-                    units="slots",
-                    caption="content, interpolated, shifted, sharpened weightings (this step)",
-                    group="addressing",
-                    focus=focus,
-                )
-            )
-        act = tr.act[0, t]
-        offsets = shape.head_offsets()
-        scalars, shifts = {}, []
-        for k, name in enumerate(names):
-            o = offsets[k]
-            scalars[f"{name} beta"] = round(float(act[o + W]), 4)
-            scalars[f"{name} g"] = round(float(act[o + W + 1]), 4)
-            scalars[f"{name} gamma"] = round(float(act[o + W + 2]), 4)
-            shifts.append(act[o + W + 3 : o + W + 3 + S])
-        panels.append(Scalars("head parameters", scalars, group="heads"))
-        labels = tuple(f"{s:+d}" for s in range(-shape.shift_range, shape.shift_range + 1))
-        panels.append(
-            Matrix(
-                "shift weights",
-                np.array(shifts),
+                f"{name} weighting history",
+                history,
                 "unit",
-                tuple(names),
-                labels,
-                caption="softmax over the shifts",
+                row_labels,
+                walk.step_labels,
+                units="steps",
+                caption=shown,
+                group="history",
+                focus=t,
+                compact=True,
+            )
+        )
+    return panels
+
+
+def head_panels(walk: NTMWalk, t: int, shape: NTMShape, focus: int) -> list:
+    """Step t's addressing stages, head parameters, shifts, erase and add, read vectors."""
+    W, S, R = shape.width, shape.shifts, shape.read_heads
+    names = head_names(shape)
+    panels: list = [
+        Matrix(
+            f"{name} addressing",
+            walk.stages[t, k],
+            "unit",
+            ("cont", "intrp", "shift", "sharp"),
+            units="slots",
+            caption="content, interpolated, shifted, sharpened weightings (this step)",
+            group="addressing",
+            focus=focus,
+        )
+        for k, name in enumerate(names)
+    ]
+    act = walk.heads[t]
+    offsets = shape.head_offsets()
+    scalars, shifts = {}, []
+    for k, name in enumerate(names):
+        o = offsets[k]
+        scalars[f"{name} beta"] = round(float(act[o + W]), 4)
+        scalars[f"{name} g"] = round(float(act[o + W + 1]), 4)
+        scalars[f"{name} gamma"] = round(float(act[o + W + 2]), 4)
+        shifts.append(act[o + W + 3 : o + W + 3 + S])
+    panels.append(Scalars("head parameters", scalars, group="heads"))
+    labels = tuple(f"{s:+d}" for s in range(-shape.shift_range, shape.shift_range + 1))
+    panels.append(
+        Matrix(
+            "shift weights",
+            np.array(shifts),
+            "unit",
+            tuple(names),
+            labels,
+            caption="softmax over the shifts",
+            group="heads",
+        )
+    )
+    if shape.write_heads:
+        rows, values = [], []
+        for q in range(shape.write_heads):
+            o = offsets[R + q] + W + 3 + S
+            rows += [f"erase {q}", f"add {q}"]
+            values += [act[o : o + W], act[o + W : o + 2 * W]]
+        panels.append(
+            Matrix(
+                "erase and add",
+                np.array(values),
+                "diverging",
+                tuple(rows),
+                caption="erase in 0..1, add in -1..1",
                 group="heads",
             )
         )
-        if shape.write_heads:
-            rows, values = [], []
-            for q in range(shape.write_heads):
-                o = offsets[R + q] + W + 3 + S
-                rows += [f"erase {q}", f"add {q}"]
-                values += [act[o : o + W], act[o + W : o + 2 * W]]
-            panels.append(
-                Matrix(
-                    "erase and add",
-                    np.array(values),
-                    "diverging",
-                    tuple(rows),
-                    caption="erase in 0..1, add in -1..1",
-                    group="heads",
-                )
+    if R:
+        panels.append(
+            Matrix(
+                "read vectors",
+                walk.reads[t + 1],
+                "diverging",
+                tuple(f"r {k}" for k in range(R)),
+                caption="r = w^T M, read this step",
+                group="heads",
             )
-        if R:
-            panels.append(
-                Matrix(
-                    "read vectors",
-                    tr.reads[0, t + 1],
-                    "diverging",
-                    tuple(f"r {k}" for k in range(R)),
-                    caption="r = w^T M, read this step",
-                    group="heads",
-                )
+        )
+    return panels
+
+
+def frame(
+    walk: NTMWalk,
+    t: int,
+    shape: NTMShape,
+    title: str,
+    losses: list[float],
+    train_step: int,
+) -> Frame:
+    """The frame of step t (-1: before the first step). losses: the training costs so far
+    (the last 5,000 are drawn)."""
+    panels = bits_panels(walk, t)
+    status = ""
+    if t < 0:
+        status = "press -> to run the first step"
+        if shape.heads:
+            focus = focus_slot(walk.history_rows, walk.all_inside, walk.w0)
+            panels.append(memory_panel(walk.memory[0], -1, focus))
+            panels.append(weightings_panel(walk.w0, focus, "initial, softmax(w0)", shape))
+    else:
+        panels.append(
+            Matrix(
+                "controller h_t",
+                walk.hidden[t + 1],
+                "diverging",
+                ("h",),
+                units="hidden",
+                caption=f"{controller_name(shape)} controller output",
             )
-        return self._frame(t, panels)
+        )
+        if shape.heads:
+            weights = walk.weightings[t]
+            focus = focus_slot(walk.history_rows, walk.all_inside, weights)
+            panels.append(memory_panel(walk.memory[t + 1], t, focus))
+            panels.append(weightings_panel(weights, focus, f"step {t}", shape))
+            panels += history_panels(walk, t, shape)
+            panels += head_panels(walk, t, shape, focus)
+    history = np.asarray(losses[-5000:], dtype=np.float64)
+    panels.append(Series("cost (bits per sequence)", {"cost": history}, x_label="update"))
+    loss = losses[-1] if losses else None
+    return Frame(title, t, walk.length, panels, train_step=train_step, loss=loss, status=status)

@@ -1,28 +1,32 @@
 """Frames of the word2vec lab: one update in detail, and the training view.
 
-Pure functions from lab state to panels; no Textual, no Rich.
+Free functions over an UpdateWalk's record (tui_lab/labs/_word2vec_walk.py) and plain
+values (the vocabulary's words, the settings); no model call, no Textual, no Rich.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tui_lab.frames import Matrix, Scalars, Sequence, Series, Text, TopK
+from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text, TopK
+from tui_lab.labs._word2vec_walk import TOP_SHOWN, Example, UpdateRecord, UpdateWalk
 
 MAP_WIDTH, MAP_HEIGHT = 56, 15
 
 
-def example_panels(step, trace, grads, before, after, words, show_dims, alpha, loss, softmax):
-    """Panels for one update. step: the Example; trace/grads: kernels.word2vec.pair results;
-    before/after: {"W_in": rows [C, D], "W_out": rows [n, D]} around the update."""
-    dims = min(show_dims, before["W_in"].shape[1])
+def update_panels(record: UpdateRecord, t: int, step: Example, words, D: int, softmax: bool):
+    """Panels for applied update t (step: its Example; D: the vectors' dimensions)."""
+    read, scored = record.read(t), record.scored(t)
+    in_before, in_after = record.in_before[read], record.in_after[read]
+    dims = in_before.shape[1]
     cols = tuple(f"d{j}" for j in range(dims))
-    caption_dims = f"first {dims} of {before['W_in'].shape[1]} dimensions"
+    caption_dims = f"first {dims} of {D} dimensions"
     in_labels = tuple(words[i] for i in step.inputs)
+    in_names = in_labels
     panels = []
-    in_rows = before["W_in"][:, :dims]
+    in_rows = in_before
     if step.context is None:  # CBOW: show the mean too
-        in_rows = np.vstack([in_rows, trace.h[None, :dims]])
+        in_rows = np.vstack([in_rows, record.h[t][None, :]])
         in_labels = (*in_labels, "h = mean")
     panels.append(
         Matrix(
@@ -35,18 +39,18 @@ def example_panels(step, trace, grads, before, after, words, show_dims, alpha, l
         )
     )
     if softmax:
-        top = np.argsort(-trace.probs, kind="stable")[:10]
+        top = zip(record.top_ids[t], record.top_probs[t], strict=True)
         panels.append(
             TopK(
                 "softmax p(word | h)",
-                tuple((words[i], trace.probs[i]) for i in top),
+                tuple((words[i], p) for i, p in top),
                 target=words[step.target],
             )
         )
         panels.append(
             Matrix(
                 "whole distribution",
-                trace.probs[None, :],
+                record.probs[t][None, :],
                 scale="unit",
                 row_labels=("p",),
                 col_labels=tuple(words),
@@ -54,16 +58,10 @@ def example_panels(step, trace, grads, before, after, words, show_dims, alpha, l
                 group="output",
             )
         )
-        shown = [int(np.where(trace.scored == step.target)[0][0])]
-        shown += [int(i) for i in top if int(i) != shown[0]][:5]
-    else:
-        shown = list(range(len(trace.scored)))
+    table = record.table[scored]
     labels = tuple(
-        ("+ " if trace.labels[i] > 0.5 else "- ") + words[trace.scored[i]] for i in shown
-    )
-    table = np.stack(
-        [trace.scores[shown], trace.probs[shown], trace.labels[shown], grads["scores"][shown]],
-        axis=1,
+        ("+ " if label > 0.5 else "- ") + words[i]
+        for i, label in zip(record.scored_ids[scored], table[:, 2], strict=True)
     )
     panels.append(
         Matrix(
@@ -75,28 +73,39 @@ def example_panels(step, trace, grads, before, after, words, show_dims, alpha, l
             group="output",
         )
     )
-    out_before = before["W_out"][shown, :dims]
-    out_after = after["W_out"][shown, :dims]
-    in_before = before["W_in"][:, :dims]
-    in_after = after["W_in"][:, :dims]
-    in_names = tuple(words[i] for i in step.inputs)
+    alpha = record.alpha[t]
     panels += [
         Matrix("W rows before", in_before, row_labels=in_names, col_labels=cols, units="dim",
                group="weights", caption=caption_dims),
         Matrix("W rows after", in_after, row_labels=in_names, col_labels=cols, units="dim",
                group="weights", caption=f"after W -= {alpha:.4g} · dL/dW"),
-        Matrix("W' rows before", out_before, row_labels=labels, col_labels=cols, units="dim",
-               group="weights", caption=caption_dims),
-        Matrix("W' rows after", out_after, row_labels=labels, col_labels=cols, units="dim",
-               group="weights", caption=f"after W' -= {alpha:.4g} · dL/dW'"),
+        Matrix("W' rows before", record.out_before[scored], row_labels=labels, col_labels=cols,
+               units="dim", group="weights", caption=caption_dims),
+        Matrix("W' rows after", record.out_after[scored], row_labels=labels, col_labels=cols,
+               units="dim", group="weights", caption=f"after W' -= {alpha:.4g} · dL/dW'"),
     ]  # fmt: skip
     panels.append(
         Scalars(
             "update",
-            {"loss": float(loss), "lr": float(alpha), "|dL/dh|": float(np.linalg.norm(grads["h"]))},
+            {
+                "loss": float(record.loss[t]),
+                "lr": float(alpha),
+                "|dL/dh|": float(record.dh_norm[t]),
+            },
         )
     )
     return panels
+
+
+def shown_scores(trace, target: int, softmax: bool) -> np.ndarray:
+    """Which of an update's scored words its panels show (indices into trace.scored): every
+    one for negative sampling; the target and the five most likely others for the softmax."""
+    if not softmax:
+        return np.arange(len(trace.scored))
+    top = np.argsort(-trace.probs, kind="stable")[:TOP_SHOWN]
+    shown = [int(np.where(trace.scored == target)[0][0])]
+    shown += [int(i) for i in top if int(i) != shown[0]][:5]
+    return np.asarray(shown)
 
 
 def sentence_panel(words, sentence, step, architecture):
@@ -128,40 +137,62 @@ def describe(step, words, architecture, softmax) -> str:
     return f"{head}  (window ±{step.reduced})\n{formula};  u = W' h;  {objective}"
 
 
-def training_panels(lab) -> list:
-    stats = lab.stats()
+def snapshot_panels(record: UpdateRecord, k: int, plot, total: int, vocab: int) -> list:
+    """The training view at snapshot k (after k of the walk's updates): the counters, the
+    nearest neighbours, the PCA map of the `plot` words and the loss curve."""
     panels = [
         Scalars(
             "training",
             {
-                "words/s": round(stats["words_per_sec"]),
-                "loss": stats["loss"],
-                "lr": stats["lr"],
-                "epoch": stats["epoch"],
-                "update": f"{lab.train_step}/{lab.total_train_steps()}",
-                "vocab": len(lab.vocab),
+                "words/s": round(float(record.words_per_sec[k])),
+                "loss": float(record.mean_loss[k]),
+                "lr": float(record.lr[k]),
+                "epoch": int(record.epoch[k]),
+                "update": f"{int(record.train_step[k])}/{total}",
+                "vocab": vocab,
             },
-        )
+        ),
+        Text("nearest neighbours", record.neighbours[k] or "(no watched words)"),
     ]
-    kv = lab.vectors()
-    lines = []
-    for word in lab.watch_words():
-        near = ", ".join(f"{w} {s:.2f}" for w, s in kv.most_similar(word, 5))
-        lines.append(f"{word:>10}: {near}")
-    panels.append(Text("nearest neighbours", "\n".join(lines) or "(no watched words)"))
-    plot = lab.plot_words()
     if len(plot) >= 3:
-        coords = lab.projection(plot)
+        coords = record.coords[k]
         panels.append(
             Matrix("PCA of chosen words", coords, row_labels=tuple(plot),
                    col_labels=("pc1", "pc2"), caption="2-D principal components of W rows",
                    group="projection")
         )  # fmt: skip
         panels.append(Text("PCA map", ascii_scatter(plot, coords), group="projection"))
-    if lab.loss_history:
-        history = np.asarray(lab.loss_history[-2000:])
+    history = record.history(k)
+    if len(history):
         panels.append(Series("loss per pair", {"loss": history}, x_label="update"))
     return panels
+
+
+def neighbour_text(kv, watched) -> str:
+    """Each watched word's five nearest neighbours by cosine, one line each."""
+    lines = []
+    for word in watched:
+        near = ", ".join(f"{w} {s:.2f}" for w, s in kv.most_similar(word, 5))
+        lines.append(f"{word:>10}: {near}")
+    return "\n".join(lines)
+
+
+def frame(walk: UpdateWalk, t: int, words, architecture, softmax, D, plot, total, title):
+    """The frame of step t of a walk whose update t is applied (t = -1: when walked)."""
+    record, T = walk.record, walk.length
+    step = walk.examples[t] if t >= 0 else None
+    panels = [
+        sentence_panel(words, walk.sentence, step, architecture),
+        Text("example", describe(step, words, architecture, softmax)),
+    ]
+    if step is not None:
+        panels += update_panels(record, t, step, words, D, softmax)
+    panels += snapshot_panels(record, t + 1, plot, total, len(words))
+    if step is None:
+        loss = float(record.losses_before[-1]) if len(record.losses_before) else None
+        return Frame(title, -1, T, panels, train_step=int(record.train_step[0]), loss=loss)
+    return Frame(title, t, T, panels, train_step=int(record.train_step[t + 1]),
+                 loss=float(record.loss[t]), status=f"update {t + 1} of {T}")  # fmt: skip
 
 
 def ascii_scatter(labels, coords, width: int = MAP_WIDTH, height: int = MAP_HEIGHT) -> str:

@@ -13,18 +13,26 @@ plain LSTM on the same task (the paper's baseline).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from kernels import optim
 from kernels.ntm import NTMShape, backward, forward, init_params, views
 from kernels.ntm.layout import CONTROLLERS, INIT_SCHEMES
+from tui_lab.frames import Frame
 from tui_lab.interop import WEIGHTS
-from tui_lab.labs._hooks import HookedLab
-from tui_lab.labs._ntm_view import NTMView
+from tui_lab.labs import _ntm_view as view
+from tui_lab.labs.base import OWN_INPUT, Lab, Walk
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import ntm_tasks
-from tui_lab.tasks.ntm_tasks import TaskSpec, batch_for_update, eval_batches, make_batch
+from tui_lab.tasks.ntm_tasks import (
+    Episodes,
+    TaskSpec,
+    batch_for_update,
+    eval_batches,
+    make_batch,
+)
 
 SCHEMA = {
     "data": {
@@ -112,6 +120,10 @@ SCHEMA = {
 BITS_PER_NAT = 1.0 / math.log(2.0)
 VIEW_STREAM = 2**31 - 2  # seeds the episodes shown when stepping (never trained on)
 EVAL_BATCH = 32
+MAX_STEPPING_LENGTH = 1000  # an own input's sequence length: data.max_length's own limit
+MAX_WALK_MB = 256
+"""The most memory one stepped episode may take (its forward trace, which the walk holds):
+the length a user asks for is refused beyond it, not run until the machine runs out."""
 
 
 def task_spec(scenario) -> TaskSpec:
@@ -172,8 +184,64 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-class NTMLab(NTMView, HookedLab):
+@dataclass(frozen=True)
+class NTMWalk(Walk):
+    """One episode run through the model: T steps, every array read-only (views into the
+    forward trace, no copies).
+
+    input: the episode (Episodes of one), walked again as it is after training.
+    inputs [T, X] bits in; targets [T, Y] bits to write (zero on unscored steps); mask [T]
+    1 on scored steps; outputs [T, Y] sigmoid outputs; wrong [T] wrong bits up to and
+    including step t. hidden [T+1, H] controller output (row 0: the initial state).
+    memory [T+1, N, W]: row t + 1 after step t, row 0 the initial memory. w0 [heads, N]
+    the initial weightings; stages [T, heads, 4, N] the content, interpolated, shifted and
+    sharpened weightings of each step; weightings [T, heads, N] the sharpened one (w_t);
+    heads [T, P] activated head parameters (key, beta, g, gamma, shift; erase, add);
+    reads [T+1, R, W] read vectors (row 0: read0). history_rows [S] the slots the weighting
+    histories show; all_inside: every slot a head weights most at some step is among them;
+    step_labels: "0" .. "T-1", the histories' column labels (made once, not per frame).
+
+    Memory: the forward trace of one episode, O(T (N W Wh + 5 heads N + H + P)) values of
+    the model's dtype: a copy episode of 120 vectors (T = 241) with 128 x 20 memory and
+    two heads holds ~4 MB in float32, ~8 MB in float64. Walks over MAX_WALK_MB are refused.
+    """
+
+    inputs: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    outputs: np.ndarray | None = None
+    wrong: np.ndarray | None = None
+    hidden: np.ndarray | None = None
+    memory: np.ndarray | None = None
+    w0: np.ndarray | None = None
+    stages: np.ndarray | None = None
+    weightings: np.ndarray | None = None
+    heads: np.ndarray | None = None
+    reads: np.ndarray | None = None
+    history_rows: np.ndarray | None = None
+    all_inside: bool = True
+    step_labels: tuple[str, ...] = ()
+
+
+def trace_bytes(shape: NTMShape, steps: int, itemsize: int) -> int:
+    """Bytes of the forward trace of one episode of `steps` steps (what a walk holds)."""
+    N, W, H = shape.slots, shape.width, shape.hidden
+    per_step = (
+        shape.write_heads * N * W  # the memory before each write
+        + shape.heads * 5 * N  # the addressing stages
+        + shape.read_heads * W
+        + 2 * H
+        + shape.gate_rows
+        + shape.head_rows
+        + shape.controller_inputs
+        + shape.outputs
+    )
+    return (steps * per_step + N * W + 2 * H + shape.read_heads * W) * itemsize
+
+
+class NTMLab(Lab):
     kind = "ntm"
+    capabilities = frozenset({OWN_INPUT})
 
     def __init__(self, scenario):
         super().__init__(scenario)
@@ -187,8 +255,7 @@ class NTMLab(NTMView, HookedLab):
         # the optimizer and the checkpoint
         self._params = {k: v for k, v in views(self.shape, self.flat).items() if v.size}
         self.optimizer = self._make_optimizer()
-        self.view_count = 0
-        self.start_sequence(None)
+        self.view_count = 0  # episodes drawn for stepping so far: the next fresh one is new
 
     # ---- model and training ---------------------------------------------------------
     def _make_optimizer(self):
@@ -308,26 +375,30 @@ class NTMLab(NTMView, HookedLab):
         return metrics
 
     # ---- stepping ---------------------------------------------------------------------
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        """new_input: a sequence length (copy, repeat copy) or None for a fresh episode."""
-        if keep_input and getattr(self, "episode", None) is not None:
-            pass
-        elif new_input is not None:
-            length = int(new_input)
-            if length < 1:
-                raise ValueError(f"sequence length must be >= 1, got {length}")
-            rng = np.random.default_rng([self.scenario.seed, VIEW_STREAM, self.view_count])
-            self.episode = make_batch(self.spec.with_length(length), rng, 1)
-            self.view_count += 1
+    def walk(self, input=None) -> NTMWalk:
+        """Run one episode: a fresh one (None), one of the sequence length a user gives (a
+        whole number; copy and repeat copy use it), or an earlier walk's episode again."""
+        if isinstance(input, Episodes):
+            episode = input
         else:
+            spec = self.spec if input is None else self.spec.with_length(_length(input))
             rng = np.random.default_rng([self.scenario.seed, VIEW_STREAM, self.view_count])
-            self.episode = make_batch(self.spec, rng, 1)
+            episode = make_batch(spec, rng, 1)
             self.view_count += 1
-        self.trace = self.run(self.episode, threaded=False)
-        self.outputs = _sigmoid(self.trace.logits[0].astype(np.float64))
+        T = int(episode.lengths[0])
+        size = trace_bytes(self.shape, T, self.dtype.itemsize)
+        if size > MAX_WALK_MB * 2**20:
+            raise ValueError(
+                f"an episode of {T:,} steps needs {size / 2**20:,.0f} MB to step through with "
+                f"this model's {self.shape.slots} x {self.shape.width} memory; stepping takes "
+                f"at most {MAX_WALK_MB} MB"
+            )
+        trace = self.run(episode, threaded=False)
+        return _walk_of(episode, trace, self.shape)
 
-    def sequence_length(self) -> int:
-        return int(self.episode.lengths[0])
+    def frame(self, walk: NTMWalk, t: int) -> Frame:
+        name = view.title(self.scenario.name, self.shape, self.spec.task)
+        return view.frame(walk, t, self.shape, name, self.loss_history, self.train_step)
 
     def warmup_tasks(self):
         def tiny(dtype):
@@ -342,6 +413,66 @@ class NTMLab(NTMView, HookedLab):
             return run
 
         return [(f"NTM forward + backward ({self.dtype.name})", tiny(self.dtype))]
+
+
+def _length(text) -> int:
+    """A user's sequence length: a whole number in 1..MAX_STEPPING_LENGTH."""
+    try:
+        length = int(text)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"the NTM steps through an episode of a sequence length you give: a whole number, "
+            f"not {text!r}"
+        ) from None
+    if length < 1:
+        raise ValueError(f"sequence length must be >= 1, got {length}")
+    if length > MAX_STEPPING_LENGTH:
+        raise ValueError(
+            f"sequence length {length:,}: stepping takes at most {MAX_STEPPING_LENGTH:,}"
+        )
+    return length
+
+
+def _walk_of(episode: Episodes, trace, shape: NTMShape) -> NTMWalk:
+    """The walk of a one-episode forward trace: read-only views, nothing copied but the
+    outputs (sigmoid) and the running count of wrong bits."""
+    T = int(episode.lengths[0])
+    mask = episode.mask[:T, 0]
+    targets = episode.targets[:T, 0] * mask[:, None]
+    outputs = _sigmoid(trace.logits[0, :T].astype(np.float64))
+    wrong_bits = ((outputs > 0.5) != (episode.targets[:T, 0] > 0.5)) * mask[:, None]
+    addr = trace.addr[0, :T]
+    N, W = shape.slots, shape.width
+    Wh = shape.write_heads
+    # mems [T*Wh + 1, N, W]: row t*Wh + q is the memory before write head q of step t, so
+    # every Wh-th row is the memory after a whole step; with no write head it never changes.
+    if Wh:
+        memory = trace.mems[0, : T * Wh + 1 : Wh]
+    else:
+        memory = np.broadcast_to(trace.mems[0, :1], (T + 1, N, W))
+    weightings = addr[:, :, 4]
+    rows, inside = view.history_slots(weightings, N) if shape.heads else (np.arange(0), True)
+    arrays = {
+        "inputs": episode.inputs[:T, 0],
+        "targets": targets,
+        "mask": mask,
+        "outputs": outputs,
+        "wrong": np.cumsum(wrong_bits.sum(axis=1)),
+        "hidden": trace.hs[0, : T + 1],
+        "memory": memory,
+        "w0": trace.w0,
+        "stages": addr[:, :, 1:5],
+        "weightings": weightings,
+        "heads": trace.act[0, :T],
+        "reads": trace.reads[0, : T + 1],
+        "history_rows": rows,
+    }
+    for name, array in arrays.items():
+        if array.flags.writeable:
+            arrays[name] = array.view()
+            arrays[name].setflags(write=False)
+    labels = tuple(str(step) for step in range(T))
+    return NTMWalk(episode, T, all_inside=inside, step_labels=labels, **arrays)
 
 
 LAB = NTMLab

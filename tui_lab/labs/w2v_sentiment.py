@@ -25,6 +25,7 @@ through the three classifiers and shows p(positive) after each word.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,8 @@ from kernels.word2vec import Trainer
 from tui_lab.embeddings import KeyedVectors
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, Text
 from tui_lab.interop import WEIGHTS
-from tui_lab.labs._hooks import HookedLab
+from tui_lab.labs._state_panels import collect_states
+from tui_lab.labs.base import OWN_INPUT, Lab, Walk
 from tui_lab.models import Linear, Recurrent, prefixed
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import sentiment
@@ -77,6 +79,8 @@ SCHEMA = {
 
 VARIANTS = ("onehot", "frozen", "finetuned")
 PAD = -1
+MAX_STEPPING_WORDS = 10_000
+"""The longest sentence one can step through (the walk keeps O(T x hidden) arrays)."""
 
 
 def check_scenario(scenario) -> None:
@@ -90,8 +94,27 @@ def check_scenario(scenario) -> None:
         )
 
 
-class W2VSentimentLab(HookedLab):
+@dataclass(frozen=True)
+class W2VSentimentWalk(Walk):
+    """One sentence read word by word by the three classifiers, each from a zero state.
+
+    input: the sentence as given; tokens: its T words the vocabulary knows (the others are
+    dropped). vectors [T, D]: the fine-tuned classifier's inputs (its embedding rows of the
+    words); states [T, 1, 2, H] (h, and c for an LSTM) and gates [T, 1, G, H] of the
+    fine-tuned classifier after each word (_state_panels.collect_states); p_positive
+    [3, T]: each variant's p(positive) after words 0..t (rows in VARIANTS order).
+    Memory: O(T (D + 2H + GH)) floats; sentences over MAX_STEPPING_WORDS are refused."""
+
+    tokens: tuple[str, ...] = ()
+    vectors: np.ndarray | None = None
+    states: np.ndarray | None = None
+    gates: np.ndarray | None = None
+    p_positive: np.ndarray | None = None
+
+
+class W2VSentimentLab(Lab):
     kind = "w2v_sentiment"
+    capabilities = frozenset({OWN_INPUT})
 
     def __init__(self, scenario):
         super().__init__(scenario)
@@ -141,7 +164,6 @@ class W2VSentimentLab(HookedLab):
             self._params.update(params)
             self.optimizers[name] = optim.Adam(params, lr=scenario.get("train.lr"))
         self.last_losses = dict.fromkeys(VARIANTS, math.nan)
-        self.start_sequence(None)
 
     def _pretrained_vectors(self, scenario) -> np.ndarray:
         """data.vectors -> [V, D] float32 rows in this lab's vocabulary order."""
@@ -288,66 +310,86 @@ class W2VSentimentLab(HookedLab):
         return metrics
 
     # ---- stepping --------------------------------------------------------------------
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        if keep_input and getattr(self, "sentence", None):
-            return
-        text = new_input if new_input is not None else self.scenario.get("view.sentence")
-        words = [w for w in str(text).lower().split() if w in self.vocab]
+    def walk(self, input=None) -> W2VSentimentWalk:
+        """Read a sentence (the user's, or view.sentence) through the three classifiers:
+        one model call per variant over the whole sentence."""
+        text = input if input is not None else self.scenario.get("view.sentence")
+        words = tuple(w for w in str(text).lower().split() if w in self.vocab)
         if not words:
             raise ScenarioError(f"the sentence {text!r} has no word the model knows")
-        self.sentence = words
-
-    def sequence_length(self) -> int:
-        return len(self.sentence)
-
-    def compute_step(self, t: int) -> Frame:
-        # Every prefix as one left-padded batch: row b is the sentence cut after word b.
-        prefixes = [
-            sentiment.Example(tuple(self.sentence[: b + 1]), 0, False) for b in range(t + 1)
-        ]
-        ids = self.encode(prefixes)
-        history, hidden = np.zeros((len(VARIANTS), t + 1)), None
+        if len(words) > MAX_STEPPING_WORDS:
+            raise ValueError(
+                f"the sentence has {len(words):,} known words; stepping takes at most "
+                f"{MAX_STEPPING_WORDS:,}"
+            )
+        ids = np.asarray([[self.vocab.index[w]] for w in words], dtype=np.int64)  # [T, 1]
+        p_positive = np.zeros((len(VARIANTS), len(words)))
         for row, name in enumerate(VARIANTS):
-            logits, out = self.logits(name, ids)
+            rnn, head = self.models[name]
+            out, _ = rnn.forward(self.inputs(name, ids))
+            logits = head.forward(out[:, 0])
             shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-            history[row] = shifted[:, 1] / shifted.sum(axis=1)
+            p_positive[row] = shifted[:, 1] / shifted.sum(axis=1)
             if name == "finetuned":
-                hidden = out[-1, t]
-        probs = {name: history[row, t] for row, name in enumerate(VARIANTS)}
-        word = self.sentence[t]
-        x = self.inputs("finetuned", ids)[-1, 0]
-        panels = [
-            Sequence("sentence", tuple(self.sentence), position=t),
-            Matrix("x_t (fine-tuned word vector)", x[None, :], row_labels=(word,), units="dim"),
-            Matrix("h_t (fine-tuned model)", hidden[None, :], row_labels=(f"t={t}",),
-                   units="hidden"),
-            Matrix("p(positive) after this word", np.asarray([[probs[n]] for n in VARIANTS]),
-                   scale="unit", row_labels=VARIANTS, col_labels=("p+",), group="output"),
-            Matrix("p(positive) word by word", history, scale="unit", row_labels=VARIANTS,
-                   col_labels=tuple(self.sentence[: t + 1]), group="output",
-                   caption="each classifier's verdict on the sentence read so far"),
-            *self._training_panels(),
-        ]  # fmt: skip
-        return Frame(self._title(), t, len(self.sentence), panels, train_step=self.train_step)
+                states, gates = collect_states(rnn, slice(None), 0)
+        vectors = self.inputs("finetuned", ids)[:, 0]
+        for array in (vectors, states, gates, p_positive):
+            array.setflags(write=False)
+        return W2VSentimentWalk(
+            text, len(words), tokens=words, vectors=vectors, states=states, gates=gates,
+            p_positive=p_positive,
+        )  # fmt: skip
 
-    def initial_frame(self) -> Frame:
-        panels = [Sequence("sentence", tuple(self.sentence), position=-1), *self._training_panels()]
-        return Frame(self._title(), -1, len(self.sentence), panels, train_step=self.train_step)
-
-    def _training_panels(self) -> list:
-        phase = "word2vec" if self.train_step < self.word2vec_blocks else "classifiers"
-        values = {"phase": phase, "update": f"{self.train_step}/{self.total_train_steps()}"}
-        values.update({f"loss {n}": self.last_losses[n] for n in VARIANTS})
-        panels = [Scalars("training", values)]
-        if self.loss_history:
-            panels.append(Series("loss", {"mean loss": np.asarray(self.loss_history[-2000:])}))
-        panels.append(
-            Text("about", "one-hot vs Word2Vec (frozen, fine-tuned) inputs to the same RNN")
-        )
-        return panels
+    def frame(self, walk: W2VSentimentWalk, t: int) -> Frame:
+        training = training_panels(
+            self.train_step, self.total_train_steps(), self.word2vec_blocks, self.last_losses,
+            self.loss_history,
+        )  # fmt: skip
+        panels = [*step_panels(walk, t), *training]
+        return Frame(self._title(), t, walk.length, panels, train_step=self.train_step)
 
     def _title(self) -> str:
         return f"Word2Vec → {self.scenario.get('model.cell').upper()} sentiment"
+
+    def warmup_tasks(self):
+        def compile_cell():
+            rnn = Recurrent(self.scenario.get("model.cell"), 3, 2)
+            rnn.forward(np.zeros((2, 1, 3), np.float32))
+            rnn.backward(np.ones((2, 1, 2), np.float32))
+
+        return [(f"{self.scenario.get('model.cell')} forward + backward", compile_cell)]
+
+
+def step_panels(walk: W2VSentimentWalk, t: int) -> list:
+    """The sentence, and at t >= 0 word t's vector, the fine-tuned h_t and each
+    classifier's p(positive) after it and word by word (views into the walk)."""
+    if t < 0:
+        return [Sequence("sentence", walk.tokens, position=-1)]
+    word = walk.tokens[t]
+    history = walk.p_positive[:, : t + 1]
+    return [
+        Sequence("sentence", walk.tokens, position=t),
+        Matrix("x_t (fine-tuned word vector)", walk.vectors[t][None, :], row_labels=(word,),
+               units="dim"),
+        Matrix("h_t (fine-tuned model)", walk.states[t, 0, 0][None, :], row_labels=(f"t={t}",),
+               units="hidden"),
+        Matrix("p(positive) after this word", history[:, -1:], scale="unit",
+               row_labels=VARIANTS, col_labels=("p+",), group="output"),
+        Matrix("p(positive) word by word", history, scale="unit", row_labels=VARIANTS,
+               col_labels=walk.tokens[: t + 1], group="output",
+               caption="each classifier's verdict on the sentence read so far"),
+    ]  # fmt: skip
+
+
+def training_panels(train_step, total, word2vec_blocks, last_losses, loss_history) -> list:
+    phase = "word2vec" if train_step < word2vec_blocks else "classifiers"
+    values = {"phase": phase, "update": f"{train_step}/{total}"}
+    values.update({f"loss {n}": last_losses[n] for n in VARIANTS})
+    panels = [Scalars("training", values)]
+    if loss_history:
+        panels.append(Series("loss", {"mean loss": np.asarray(loss_history[-2000:])}))
+    panels.append(Text("about", "one-hot vs Word2Vec (frozen, fine-tuned) inputs to the same RNN"))
+    return panels
 
 
 LAB = W2VSentimentLab

@@ -5,9 +5,10 @@ layer. Skip-gram predicts each context word from the centre's row; CBOW predicts
 from the mean of the context rows. Objectives: the full softmax over the vocabulary, or
 negative sampling (the target against k words drawn from unigram^0.75).
 
-- step(): one update (one (centre, context) pair, or one CBOW centre) of a sentence, applied
-  to the live weights with the training code itself, shown with h, the scores, the
-  probabilities and the rows of W and W' before and after.
+- stepping: each step applies one update (one (centre, context) pair, or one CBOW centre) of
+  a sentence to the live weights with the training code itself, counted in train_step, and
+  shows h, the scores, the probabilities and the rows of W and W' before and after
+  (UpdateWalk, tui_lab/labs/_word2vec_walk.py).
 - train(n): n blocks of about train.block_words corpus tokens through the Hogwild kernel
   (kernels.word2vec); update k is block k % B of epoch k // B, so resuming is exact with one
   worker. With workers > 1 the threads race without locks (Hogwild), and runs differ a little.
@@ -20,18 +21,17 @@ analogy questions give analogy_accuracy; any UTF-8 text file works instead.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from kernels.word2vec import Trainer, backward, forward, update_pair
 from tui_lab.embeddings import KeyedVectors, answer_query, read_analogy_questions
-from tui_lab.frames import Frame, Text
+from tui_lab.frames import Frame
 from tui_lab.interop import WEIGHTS
 from tui_lab.labs import _word2vec_view as view
-from tui_lab.labs._hooks import HookedLab
-from tui_lab.labs.base import OWN_INPUT, QUERY, Walk
+from tui_lab.labs._word2vec_walk import Example, UpdateRecord, UpdateWalk
+from tui_lab.labs.base import OWN_INPUT, QUERY, Lab
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import grammar_corpus
 from tui_lab.tasks.corpus import (
@@ -84,6 +84,9 @@ SCHEMA = {
 }
 
 MAX_SOFTMAX_VOCAB = 10_000
+MAX_STEPPING_WORDS = 1000  # an own sentence (the corpus's are cut at 40 words)
+MAX_WALK_MB = 256  # what one sentence's record of updates may take
+SHOWN_NEAREST = 5  # the softmax's most likely words besides the target in the scores
 
 
 def corpus_path(scenario) -> Path | None:
@@ -134,29 +137,7 @@ def load_data(scenario):
     return vocab, corpus, questions
 
 
-@dataclass(frozen=True)
-class Example:
-    """One update of the stepping view. Positions index the sentence; ids the vocabulary."""
-
-    centre: int
-    centre_id: int
-    context: int | None  # skip-gram: the predicted context position
-    inputs: np.ndarray
-    target: int
-    negatives: np.ndarray | None
-    reduced: int
-    lo: int
-    hi: int
-
-
-@dataclass(frozen=True)
-class UpdateWalk(Walk):
-    """frames: the Frames of the updates applied so far, in order."""
-
-    frames: list = field(default_factory=list)
-
-
-class Word2VecLab(HookedLab):
+class Word2VecLab(Lab):
     kind = "word2vec"
     capabilities = frozenset({OWN_INPUT, QUERY})
 
@@ -190,10 +171,9 @@ class Word2VecLab(HookedLab):
         self.train_seconds = 0.0
         self._kv: KeyedVectors | None = None
         self._kv_step = -1
-        self._pca_basis: np.ndarray | None = None
-        self._resets = 0
+        self._pca_basis: np.ndarray | None = None  # the last applied update's PCA axes
+        self._draws = 0  # corpus sentences drawn for stepping so far
         self._compiled = False
-        self.start_sequence(None)
 
     # ---- training ---------------------------------------------------------------
     def parameters(self) -> dict[str, np.ndarray]:
@@ -294,38 +274,138 @@ class Word2VecLab(HookedLab):
         known = [word for word in chosen if word in self.vocab]
         return known or list(self.vocab.words[: min(16, len(self.vocab))])
 
-    def projection(self, words) -> np.ndarray:
-        """[len(words), 2] PCA coordinates of the words' unit vectors; the axes' signs follow
-        the previous frame so that points move instead of flipping."""
+    def _map_words(self) -> list[str]:
+        """The words of the PCA map: plot_words, or none when there are fewer than three."""
+        plot = self.plot_words()
+        return plot if len(plot) >= 3 else []
+
+    def projection(self, words, previous: np.ndarray | None = None):
+        """(coordinates [len(words), 2], axes [2, D]): PCA of the words' unit vectors; the
+        axes' signs follow `previous` (the last map's axes) so that points move instead of
+        flipping."""
         kv = self.vectors()
         rows = np.asarray([kv.unit[kv.index[word]] for word in words])
         centred = rows - rows.mean(axis=0)
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         basis = vt[:2]
-        if self._pca_basis is not None and self._pca_basis.shape == basis.shape:
-            signs = np.sign(np.sum(basis * self._pca_basis, axis=1))
+        if previous is not None and previous.shape == basis.shape:
+            signs = np.sign(np.sum(basis * previous, axis=1))
             basis = basis * np.where(signs == 0, 1.0, signs)[:, None]
-        self._pca_basis = basis
-        return centred @ basis.T
+        return centred @ basis.T, basis
 
     # ---- stepping --------------------------------------------------------------------
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        if keep_input and getattr(self, "sentence", None) is not None:
-            pass
-        elif new_input is not None or self.scenario.get("view.sentence"):
-            text = new_input if new_input is not None else self.scenario.get("view.sentence")
-            lowercase = self.scenario.get("data.lowercase")
-            ids = [self.vocab.index[w] for w in tokenize(str(text), lowercase) if w in self.vocab]
-            if len(ids) < 2:
-                raise ScenarioError(
-                    f"{self.scenario.source}: view.sentence {str(text)!r} needs at least two "
-                    "words of the vocabulary"
-                )
-            self.sentence = np.asarray(ids, dtype=np.int64)
+    def walk(self, input=None) -> UpdateWalk:
+        """Stepping mode: step t applies update t of a sentence to the live weights, counted
+        in train_step (so resume stays exact). A step is then not a view of a fixed run: the
+        walk records what each applied update showed, and starts over after other training.
+
+        input: None for view.sentence or a fresh corpus sentence, the user's text, or an
+        earlier walk's sentence ids (the same sentence again)."""
+        if isinstance(input, np.ndarray):
+            sentence = input
+        elif input is not None:
+            sentence = self._own_sentence(input)
+        elif self.scenario.get("view.sentence"):
+            sentence = self._own_sentence(self.scenario.get("view.sentence"))
         else:
-            self.sentence = self._corpus_sentence(self._resets)
-            self._resets += 1
-        self.examples = self._examples(self.sentence)
+            sentence = self._corpus_sentence(self._draws)
+            self._draws += 1
+        examples = tuple(self._examples(sentence))
+        dims = min(self.scenario.get("view.show_dims"), self.trainer.W_in.shape[1])
+        # the output words an update shows: the target and its negatives (training skips
+        # those equal to the target), or (full softmax) the target and the likeliest others
+        if self.softmax:
+            shown = [1 + min(SHOWN_NEAREST, len(self.vocab) - 1)] * len(examples)
+        else:
+            shown = [1 + int(np.sum(e.negatives != e.target)) for e in examples]
+        plot = self._map_words()
+        sizes = (examples, shown, dims, len(self.vocab), plot, self.softmax)
+        size = UpdateRecord.nbytes(*sizes, self.trainer.dtype.itemsize, len(self.watch_words()))
+        if size > MAX_WALK_MB * 2**20:
+            raise ValueError(
+                f"this sentence makes {len(examples):,} updates; stepping keeps what each one "
+                f"shows, at most {MAX_WALK_MB} MB (~{size / 2**20:,.0f} MB here)"
+            )
+        record = UpdateRecord.allocate(*sizes, self.trainer.dtype, self.loss_history)
+        # Snapshot 0 follows the last map's axes without moving them: walking changes nothing.
+        self._snapshot(record, 0, plot, self._pca_basis)
+        return UpdateWalk(sentence, len(examples), True, sentence, examples, record)
+
+    def frame(self, walk: UpdateWalk, t: int) -> Frame:
+        """Step t: updates up to t that are not applied yet are applied first, in order."""
+        while walk.record.count <= t:
+            self._apply(walk)
+        model = self.scenario.section("model")
+        return view.frame(walk, t, self.vocab.words, model["architecture"], self.softmax,
+                          model["dim"], self._map_words(), self.total_train_steps(),
+                          self._title())  # fmt: skip
+
+    def _apply(self, walk: UpdateWalk) -> None:
+        """Apply the walk's next update to the live weights (the training code, exact
+        sigmoid), count it, and record what it shows."""
+        record = walk.record
+        t = record.count
+        step = walk.examples[t]
+        W_in, W_out = self.trainer.W_in, self.trainer.W_out
+        trace = forward(W_in, W_out, step.inputs, step.target, step.negatives)
+        grads = backward(trace)
+        shown = view.shown_scores(trace, step.target, self.softmax)
+        scored = trace.scored[shown]
+        dims = record.h.shape[1]
+        read, rows = record.read(t), record.scored(t)
+        record.in_before[read] = W_in[step.inputs, :dims]
+        record.out_before[rows] = W_out[scored, :dims]
+        total = max(self.total_train_steps(), 1)
+        alpha = self.trainer.learning_rate(min(self.train_step, total) / total)
+        loss = update_pair(W_in, W_out, step.inputs, step.target, step.negatives, alpha,
+                           self.scenario.get("model.cbow_exact"), exact_sigmoid=True)  # fmt: skip
+        record.in_after[read] = W_in[step.inputs, :dims]
+        record.out_after[rows] = W_out[scored, :dims]
+        record.h[t] = trace.h[:dims]
+        record.scored_ids[rows] = scored
+        record.table[rows] = np.stack(
+            [trace.scores[shown], trace.probs[shown], trace.labels[shown],
+             grads["scores"][shown]], axis=1,
+        )  # fmt: skip
+        if self.softmax:
+            top = np.argsort(-trace.probs, kind="stable")[: record.top_ids.shape[1]]
+            record.top_ids[t], record.top_probs[t] = top, trace.probs[top]
+            record.probs[t] = trace.probs
+        record.loss[t], record.alpha[t] = float(loss), alpha
+        record.dh_norm[t] = float(np.linalg.norm(grads["h"]))
+        # A stepped update is a training update: counted, so a checkpoint resumes exactly.
+        self.train_step += 1
+        self.record_loss(float(loss))
+        self._kv = None
+        self._pca_basis = self._snapshot(record, t + 1, self._map_words(), record.basis)
+        record.count = t + 1
+
+    def _snapshot(self, record: UpdateRecord, k: int, plot, previous) -> np.ndarray | None:
+        """Record snapshot k of the training view (the current weights); its PCA axes."""
+        stats = self.stats()
+        record.train_step[k] = self.train_step
+        record.words_per_sec[k], record.mean_loss[k] = stats["words_per_sec"], stats["loss"]
+        record.lr[k], record.epoch[k] = stats["lr"], stats["epoch"]
+        del record.neighbours[k:]
+        record.neighbours.append(view.neighbour_text(self.vectors(), self.watch_words()))
+        if plot:
+            record.coords[k], record.basis = self.projection(plot, previous)
+        return record.basis
+
+    def _own_sentence(self, text) -> np.ndarray:
+        lowercase = self.scenario.get("data.lowercase")
+        ids = [self.vocab.index[w] for w in tokenize(str(text), lowercase) if w in self.vocab]
+        if len(ids) < 2:
+            raise ScenarioError(
+                f"{self.scenario.source}: view.sentence {str(text)!r} needs at least two "
+                "words of the vocabulary"
+            )
+        if len(ids) > MAX_STEPPING_WORDS:
+            raise ValueError(
+                f"the sentence has {len(ids):,} words of the vocabulary; stepping takes at "
+                f"most {MAX_STEPPING_WORDS:,}"
+            )
+        return np.asarray(ids, dtype=np.int64)
 
     def _corpus_sentence(self, draw: int) -> np.ndarray:
         rng = np.random.default_rng([self.scenario.seed, 0x5E, draw])
@@ -387,65 +467,6 @@ class Word2VecLab(HookedLab):
                     )
                 )
         return examples  # fmt: skip
-
-    def sequence_length(self) -> int:
-        return len(self.examples)
-
-    def walk(self, input=None) -> Walk:
-        """Stepping mode: each step is a real training update of the live weights, counted
-        in train_step (so resume stays exact). A step is then not a view of a fixed run:
-        the Walk keeps the frames of the updates applied so far (one short sentence, at
-        most a few hundred) and starts over after other training."""
-        walk = super().walk(input)
-        return UpdateWalk(walk.input, walk.length, steps_are_updates=True)
-
-    def frame(self, walk: Walk, t: int) -> Frame:
-        if t < 0:
-            return self.initial_frame()
-        frames = walk.frames
-        while len(frames) <= t:
-            frames.append(self.compute_step(len(frames)))
-        return frames[t]
-
-    def compute_step(self, t: int) -> Frame:
-        """Apply update t to the live weights (the training code, exact sigmoid) and show it."""
-        step = self.examples[t]
-        W_in, W_out = self.trainer.W_in, self.trainer.W_out
-        trace = forward(W_in, W_out, step.inputs, step.target, step.negatives)
-        grads = backward(trace)
-        before = {"W_in": W_in[step.inputs].copy(), "W_out": W_out[trace.scored].copy()}
-        total = max(self.total_train_steps(), 1)
-        alpha = self.trainer.learning_rate(min(self.train_step, total) / total)
-        loss = update_pair(W_in, W_out, step.inputs, step.target, step.negatives, alpha,
-                           self.scenario.get("model.cbow_exact"), exact_sigmoid=True)  # fmt: skip
-        after = {"W_in": W_in[step.inputs].copy(), "W_out": W_out[trace.scored].copy()}
-        # A stepped update is a training update: counted, so a checkpoint resumes exactly.
-        self.train_step += 1
-        self.record_loss(float(loss))
-        self._kv = None
-        words = self.vocab.words
-        architecture = self.scenario.get("model.architecture")
-        panels = [
-            view.sentence_panel(words, self.sentence, step, architecture),
-            Text("example", view.describe(step, words, architecture, self.softmax)),
-            *view.example_panels(step, trace, grads, before, after, words,
-                                 self.scenario.get("view.show_dims"), alpha, loss, self.softmax),
-            *view.training_panels(self),
-        ]  # fmt: skip
-        return Frame(self._title(), t, len(self.examples), panels, train_step=self.train_step,
-                     loss=loss, status=f"update {t + 1} of {len(self.examples)}")  # fmt: skip
-
-    def initial_frame(self) -> Frame:
-        words = self.vocab.words
-        architecture = self.scenario.get("model.architecture")
-        panels = [
-            view.sentence_panel(words, self.sentence, None, architecture),
-            Text("example", view.describe(None, words, architecture, self.softmax)),
-            *view.training_panels(self),
-        ]
-        last = self.loss_history[-1] if self.loss_history else None
-        return Frame(self._title(), -1, len(self.examples), panels, train_step=self.train_step,
-                     loss=last)  # fmt: skip
 
     def _title(self) -> str:
         model = self.scenario.section("model")
