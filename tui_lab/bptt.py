@@ -109,6 +109,13 @@ def stepwise_backward(cell: str, trace, d_out: np.ndarray, nonlinearity: str = "
     dh_next = np.zeros((B, H))
     dc_next = np.zeros((B, H))
     d_c = np.zeros((T, B, H)) if cell == "lstm" else None
+    # whole-sequence conversions once, not a float64 copy per step
+    all_gates = np.asarray(trace.gates, np.float64) if cell != "rnn" else None
+    if cell == "lstm":
+        cs = np.asarray(trace.c, np.float64)
+        c0 = np.asarray(trace.c0, np.float64)
+    if cell == "gru":
+        hns = np.asarray(trace.hn, np.float64)  # W_hn h_prev + b_hn
     for t in range(T - 1, -1, -1):
         h_prev = h0 if t == 0 else hs[t - 1]
         dh = d_out[t] + dh_next
@@ -120,10 +127,10 @@ def stepwise_backward(cell: str, trace, d_out: np.ndarray, nonlinearity: str = "
                 d_pre = dh * (hs[t] > 0)
             dh_next = d_pre @ w_hh
         elif cell == "lstm":
-            gates = np.asarray(trace.gates[t], np.float64)
+            gates = all_gates[t]
             i, f, g, o = (gates[:, k * H : (k + 1) * H] for k in range(4))
-            c = np.asarray(trace.c[t], np.float64)
-            c_prev = np.asarray(trace.c0 if t == 0 else trace.c[t - 1], np.float64)
+            c = cs[t]
+            c_prev = c0 if t == 0 else cs[t - 1]
             tc = np.tanh(c)
             dc = dc_next + dh * o * (1.0 - tc**2)
             d_c[t] = dc
@@ -139,9 +146,9 @@ def stepwise_backward(cell: str, trace, d_out: np.ndarray, nonlinearity: str = "
             dc_next = dc * f
             dh_next = d_pre @ w_hh
         else:
-            gates = np.asarray(trace.gates[t], np.float64)
+            gates = all_gates[t]
             r, z, n = (gates[:, k * H : (k + 1) * H] for k in range(3))
-            hn = np.asarray(trace.hn[t], np.float64)  # W_hn h_prev + b_hn
+            hn = hns[t]
             d_n = dh * (1.0 - z) * (1.0 - n**2)
             d_r = d_n * hn * r * (1.0 - r)
             d_z = dh * (h_prev - n) * z * (1.0 - z)
