@@ -284,7 +284,7 @@ class SequenceLab(Lab):
         if input is None:
             rng = np.random.default_rng([self.scenario.seed, 0, STEP_STREAM, self._samples])
             self._samples += 1
-            return self.task.batch(rng, 1)
+            return _read_only(self.task.batch(rng, 1))
         codes = self.task.parse(str(input))
         if self.task.name not in ("xor", "spell") and len(codes) < 2 and self.task.mode == "all":
             raise ValueError("type at least 2 symbols")
@@ -293,7 +293,7 @@ class SequenceLab(Lab):
                 f"the input has {len(codes):,} symbols; stepping takes at most "
                 f"{MAX_STEPPING_SYMBOLS:,}"
             )
-        return self.task.encode(codes)
+        return _read_only(self.task.encode(codes))
 
     def _walk(self, sample: Batch) -> SequenceWalk:
         net, task, rnn = self.net, self.task, self.net.rnn
@@ -317,7 +317,10 @@ class SequenceLab(Lab):
         if net.cell == "lstm":
             d_c_norms = np.array([np.sqrt((g.d_c[:, 0] ** 2).sum(axis=1)) for g in grads])
         probs = softmax(logits[:, 0].astype(np.float64))
-        for array in (states, gates, probs, d_h_norms, d_c_norms, *(g.d_h for g in grads)):
+        frozen = [states, gates, probs, d_h_norms, d_c_norms]
+        for g in grads:
+            frozen += [g.d_h, g.d_gates, g.d_c, g.d_input, g.weight_hh.sums]
+        for array in frozen:
             if array is not None:
                 array.setflags(write=False)  # before the views below, so they are read-only
         traces: dict = {}
@@ -392,6 +395,13 @@ class SequenceLab(Lab):
     def _warm(self) -> None:
         batch = self.task.batch(np.random.default_rng(0), 2)
         self.net.loss_and_grads(batch.x, batch.targets, self.task.mode)
+
+
+def _read_only(batch: Batch) -> Batch:
+    """A stepping sample: walked again after every update, so nothing may change it."""
+    for array in (batch.codes, batch.x, batch.targets):
+        array.setflags(write=False)
+    return batch
 
 
 LAB = SequenceLab
