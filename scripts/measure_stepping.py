@@ -50,15 +50,19 @@ def timed(call) -> tuple[float, object]:
 
 
 def step_to_end(steps, label: str) -> None:
-    """Step one at a time to the end, then time single frames there."""
+    """Step one at a time to the end, then time single frames there. The end is the
+    Stepper's last step (a sequence lab's BPTT steps come after its T forward ones)."""
     rss0, hwm0 = memory_mb()
     start = time.perf_counter()
     times = []
     frame = steps.frame()
+    stepper = hasattr(steps, "walk")  # else the older protocol: the frame's T is the end
     while True:
         ms, frame = timed(steps.step)
         times.append(ms)
-        if frame.t == frame.T - 1 or len(times) > frame.T + 5:
+        end = steps.length if stepper else frame.T
+        at = steps.t if stepper else frame.t
+        if at == end - 1 or len(times) > end + 5:
             break
     total = time.perf_counter() - start
     rss1, hwm1 = memory_mb()
@@ -74,7 +78,7 @@ def step_to_end(steps, label: str) -> None:
     )
     for name in ("back", "step", "first", "last"):
         ms = [timed(getattr(steps, name))[0] for _ in range(5)]
-        print(f"  {name} at t = {frame.t}: median {statistics.median(ms):.2f} ms")
+        print(f"  {name} at t = {at}: median {statistics.median(ms):.2f} ms")
 
 
 def textgen(chars: int, scenario: str, pattern: str = "") -> None:
