@@ -11,6 +11,8 @@
     PYTHONPATH=. python scripts/measure_stepping.py walk --scenario ntm-copy
     PYTHONPATH=. python scripts/measure_stepping.py walk --scenario ntm-copy --input 120
     PYTHONPATH=. python scripts/measure_stepping.py after-training --only ntm-copy w2v-sentiment
+    PYTHONPATH=. python scripts/measure_stepping.py after-training --only compare-cells --runs 20
+    PYTHONPATH=. python scripts/measure_stepping.py textgen --scenario long-range-lstm --text AB
 
 Memory is the process's resident set (VmRSS, and the peak VmHWM) from
 /proc/self/status, before and after stepping to the end. Each case runs in its own
@@ -67,10 +69,15 @@ def step_to_end(steps, label: str) -> None:
     rss0, hwm0 = rss1, hwm1
     start = time.perf_counter()
     times = []
+    # The end is the Stepper's last step (a sequence lab's BPTT steps follow its T forward
+    # ones); the older protocol had no Stepper, and its frame's T was the end.
+    stepper = hasattr(steps, "walk")
     while True:
         ms, frame = timed(steps.step)
         times.append(ms)
-        if frame.t == frame.T - 1 or len(times) > frame.T + 5:
+        end = steps.length if stepper else frame.T
+        at = steps.t if stepper else frame.t
+        if at == end - 1 or len(times) > end + 5:
             break
     total = time.perf_counter() - start
     rss1, hwm1 = memory_mb()
@@ -86,12 +93,15 @@ def step_to_end(steps, label: str) -> None:
     )
     for name in ("back", "step", "first", "last"):
         ms = [timed(getattr(steps, name))[0] for _ in range(5)]
-        print(f"  {name} at t = {frame.t}: median {statistics.median(ms):.2f} ms")
+        print(f"  {name} at t = {at}: median {statistics.median(ms):.2f} ms")
 
 
-def textgen(chars: int, scenario: str) -> None:
+def textgen(chars: int, scenario: str, pattern: str = "") -> None:
+    """An own input of `chars` characters: the lab's text (char_rnn), or `pattern`
+    repeated (any kind that takes typed input)."""
     lab = build_lab(resolve(scenario))
-    text = (lab.text * (chars // len(lab.text) + 1))[:chars]
+    pattern = pattern or lab.text
+    text = (pattern * (chars // len(pattern) + 1))[:chars]
     steps = stepper_of(lab)
     try:
         ms, _ = timed(lambda: steps.reset(text))
@@ -192,13 +202,14 @@ def main() -> None:
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="to-end: overrides"
     )
+    parser.add_argument("--text", default="", help="textgen: repeat this as the own input")
     parser.add_argument("--input", help="walk: this own input (an NTM sequence length, a text)")
     parser.add_argument("--updates", type=int, default=50)
     parser.add_argument("--runs", type=int, default=1, help="after-training: per scenario")
     parser.add_argument("--only", nargs="*", default=[], help="after-training: these scenarios")
     args = parser.parse_args()
     if args.case == "textgen":
-        textgen(args.chars, args.scenario or "char-textgen-lstm")
+        textgen(args.chars, args.scenario or "char-textgen-lstm", args.text)
     elif args.case in ("anomaly", "to-end"):
         to_end(args.scenario or "anomaly-sensor", args.set)
     elif args.case == "walk":

@@ -58,28 +58,34 @@ class Seq2Seq:
         return np.eye(width, dtype=self.dtype)[codes]
 
     # ---- forward ------------------------------------------------------------------
-    def run(self, source: np.ndarray, targets: np.ndarray | None, length: int):
+    def run(self, source: np.ndarray, targets: np.ndarray | None, length: int, keep=True):
         """source [S, B] codes; targets [L, B] for teacher forcing, or None to feed back the
         decoder's own argmax. Returns logits [L, B, V] and a record for backward/display:
-        "alpha" [L, B, S], "states" [L, B, H], "enc" [S, B, H]."""
+        "alpha" [L, B, S] and "ctx" [L, B, H] (attention only), "states" [L, B, H], "enc"
+        [S, B, H], and "steps", the per-step traces backward needs (kept only if `keep`:
+        an attention trace holds [S, B, A], so a whole decoding's hold O(L S A))."""
         S, B = source.shape
         enc, h_n = self.encoder.forward(self._one_hot(source, self.vocab))
         kp = attention.project_keys(enc, self.attn["w_k"]) if self.attend else None
         state = h_n[0]
         previous = np.full(B, self.start)
-        logits_all, steps = [], []
+        logits_all, steps, states, alphas, contexts = [], [], [], [], []
         for i in range(length):
             parts = [self._one_hot(previous, self.vocab + 1)]
             attn_trace = None
             if self.attend:
                 attn_trace = attention.forward(state, kp, enc, self.attn["w_q"], self.attn["v"])
                 parts.append(attn_trace.ctx)
+                alphas.append(attn_trace.alpha)
+                contexts.append(attn_trace.ctx)
             x = np.concatenate(parts, axis=1)[None]  # [1, B, I]
             trace = gru.forward(x, state, self.decoder.layer_params(0))
             new_state = trace.h_n
             features = np.concatenate([new_state, attn_trace.ctx], 1) if self.attend else new_state
             logits = self.head.forward(features)
-            steps.append((trace, attn_trace, features))
+            if keep:
+                steps.append((trace, attn_trace, features))
+            states.append(new_state)
             logits_all.append(logits)
             state = new_state
             previous = targets[i] if targets is not None else logits.argmax(axis=1)
@@ -87,8 +93,9 @@ class Seq2Seq:
             "enc": enc,
             "kp": kp,
             "steps": steps,
-            "states": np.stack([s[0].h_n for s in steps]),
-            "alpha": np.stack([s[1].alpha for s in steps]) if self.attend else None,
+            "states": np.stack(states),
+            "alpha": np.stack(alphas) if self.attend else None,
+            "ctx": np.stack(contexts) if self.attend else None,
         }
         return np.stack(logits_all), record
 
@@ -138,5 +145,5 @@ class Seq2Seq:
 
     def decode(self, source: np.ndarray, length: int):
         """Greedy decoding: (predicted codes [L, B], record with the attention [L, B, S])."""
-        logits, record = self.run(source, None, length)
+        logits, record = self.run(source, None, length, keep=False)
         return logits.argmax(axis=2), record

@@ -65,6 +65,19 @@ class SequenceNet:
 
     def loss_and_grads(self, x: np.ndarray, targets: np.ndarray, mode: str):
         """(mean cross-entropy, grads by parameter name, d_out [T, B, D*H])."""
+        _, loss, d_out, head_grads = self._loss(x, targets, mode)
+        rnn_grads = self.rnn.backward(d_out)
+        grads = {name: rnn_grads[name] for name in self.rnn.parameters()}
+        grads["head.weight"], grads["head.bias"] = head_grads["weight"], head_grads["bias"]
+        return loss, grads, d_out
+
+    def loss_and_d_out(self, x: np.ndarray, targets: np.ndarray, mode: str):
+        """(logits [T, B, C], mean cross-entropy, d_out [T, B, D*H]): one forward and the
+        head's backward, without the recurrent layers' backward (for step-by-step BPTT)."""
+        logits, loss, d_out, _ = self._loss(x, targets, mode)
+        return logits, loss, d_out
+
+    def _loss(self, x: np.ndarray, targets: np.ndarray, mode: str):
         logits = self.forward(x)
         T, B, C = logits.shape
         d_logits = np.zeros_like(logits)
@@ -80,10 +93,7 @@ class SequenceNet:
         # the head saw every step; steps without a target get zero gradient
         head_grads = self.head.backward(d_logits.reshape(T * B, C))
         d_out = head_grads["input"].reshape(T, B, DH).astype(self.out.dtype)
-        rnn_grads = self.rnn.backward(d_out)
-        grads = {name: rnn_grads[name] for name in self.rnn.parameters()}
-        grads["head.weight"], grads["head.bias"] = head_grads["weight"], head_grads["bias"]
-        return loss, grads, d_out
+        return logits, loss, d_out, head_grads
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities [T, B, C] (float64)."""

@@ -43,7 +43,7 @@ def test_backward_frames_show_the_kernels_gradients(cell):
     assert [f.t for f in frames] == list(range(T)) + list(range(T - 1, -1, -1))
     end = stepper(lab).step()  # the end of BPTT stays the end
     assert (end.phase, end.t) == ("backward", 0) and stepper(lab).t == 2 * T - 1
-    sample = lab.sample
+    sample = stepper(lab).walk.input
     loss, grads, d_out = lab.net.loss_and_grads(sample.x, sample.targets, "last")
     trace = lab.net.rnn.traces[0][0]
     args = (trace, d_out) if cell != "rnn" else (trace, d_out, None)
@@ -77,9 +77,9 @@ def test_backward_frames_show_the_kernels_gradients(cell):
 def test_gradient_accumulates_in_weight_hh_step_by_step():
     lab = make(data__task="parity", data__length=4, model__cell="rnn", model__hidden=3)
     frames = [stepper(lab).step() for _ in range(8)][4:]
-    trace = lab.net.rnn.traces[0][0]
-    sample = lab.sample
+    sample = stepper(lab).walk.input
     _, _, d_out = lab.net.loss_and_grads(sample.x, sample.targets, "last")
+    trace = lab.net.rnn.traces[0][0]
     d_h = rnn.backward(trace, d_out)["d_h"][:, 0].astype(np.float64)
     hs = np.concatenate([np.zeros((1, 3)), trace.out[:, 0]]).astype(np.float64)
     running = np.zeros((3, 3))
@@ -107,7 +107,7 @@ def test_forward_frames_show_each_direction_and_layer():
         for direction in ("forward", "backward"):
             assert f"h_t layer {layer} {direction}" in names
             assert f"gates layer {layer} {direction}" in names
-    out, _ = lab.net.rnn.forward(lab.sample.x)
+    out, _ = lab.net.rnn.forward(stepper(lab).walk.input.x)
     top_backward = frame.panel("h_t layer 1 backward")
     assert isinstance(top_backward, Matrix) and top_backward.row_labels == ("c", "h")
     np.testing.assert_allclose(top_backward.values[1], out[0, 0, 3:], rtol=1e-6)

@@ -14,14 +14,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from tui_lab.frames import Frame, Series
+from tui_lab.labs import _sequence_view as view
 from tui_lab.labs import sequence
-from tui_lab.labs._hooks import HookedLab
-from tui_lab.labs._sequence_frames import grad_norms
-from tui_lab.labs.base import LOSS_TAIL
+from tui_lab.labs.base import LOSS_TAIL, OWN_INPUT, Lab, Walk
 from tui_lab.scenario import Field, Scenario, ScenarioError
 
 CELLS = ("rnn", "lstm", "gru")
@@ -57,8 +57,17 @@ def _cell_scenario(scenario, cell: str) -> Scenario:
     return Scenario(values, schema, scenario.source, scenario.path)
 
 
-class CompareLab(HookedLab):
+@dataclass(frozen=True)
+class CompareWalk(Walk):
+    """One input walked by every cell: input, the Batch they share; cells: cell name ->
+    its SequenceWalk (length 2T each: forward, then BPTT)."""
+
+    cells: dict[str, sequence.SequenceWalk] = field(default_factory=dict)
+
+
+class CompareLab(Lab):
     kind = "compare"
+    capabilities = frozenset({OWN_INPUT})
 
     def __init__(self, scenario):
         super().__init__(scenario)
@@ -134,18 +143,18 @@ class CompareLab(HookedLab):
         return metrics
 
     # ---- stepping: all cells over the same sequence ------------------------------------
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        first = self.labs[self.cells[0]]
-        first.start_sequence(new_input, keep_input)
+    def walk(self, input=None) -> CompareWalk:
+        """Every cell over one sequence: the first cell's lab draws or parses it."""
+        first = self.labs[self.cells[0]].walk(input)
+        walks = {self.cells[0]: first}
         for cell in self.cells[1:]:
-            lab = self.labs[cell]
-            lab.sample = first.sample
-            lab._precompute()
+            walks[cell] = self.labs[cell].walk(first.input)
+        return CompareWalk(first.input, first.length, cells=walks)
 
-    def sequence_length(self) -> int:
-        return self.labs[self.cells[0]].sequence_length()
-
-    def _merge(self, frames: dict[str, Frame], k: int) -> Frame:
+    def frame(self, walk: CompareWalk, t: int) -> Frame:
+        """Each cell's frame at t, its panels under the cell's name, and one plot per
+        quantity that every cell has (losses, gradient norms, ||dL/dh_t||)."""
+        frames = {cell: self.labs[cell].frame(walk.cells[cell], t) for cell in self.cells}
         first = frames[self.cells[0]]
         panels = [first.panel("input")]
         for cell, frame in frames.items():
@@ -165,8 +174,8 @@ class CompareLab(HookedLab):
         panels.append(Series("gradient norm", grad, x_label="update", log_y=positive))
         if first.phase == "backward":
             norms = {}
-            for cell, lab in self.labs.items():
-                values = grad_norms(lab, lab.net.rnn.num_layers - 1, 0).copy()
+            for cell in self.cells:
+                values = view.top_norms(walk.cells[cell]).copy()
                 values[: first.t] = np.nan
                 norms[cell] = values
             positive = all(np.all(v[~np.isnan(v)] > 0) for v in norms.values())
@@ -183,12 +192,6 @@ class CompareLab(HookedLab):
             loss=loss,
             status=first.status,
         )
-
-    def initial_frame(self) -> Frame:
-        return self._merge({cell: lab.initial_frame() for cell, lab in self.labs.items()}, -1)
-
-    def compute_step(self, k: int) -> Frame:
-        return self._merge({cell: lab.compute_step(k) for cell, lab in self.labs.items()}, k)
 
     def warmup_tasks(self):
         return [task for lab in self.labs.values() for task in lab.warmup_tasks()]

@@ -9,12 +9,14 @@ decoder step, showing which source letters each output letter looked at.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from tui_lab.frames import Frame, Matrix, Scalars, Sequence, Series, TopK
 from tui_lab.interop import WEIGHTS
-from tui_lab.labs._hooks import HookedLab
 from tui_lab.labs._training import make_optimizer
+from tui_lab.labs.base import OWN_INPUT, Lab, Walk
 from tui_lab.scenario import Field
 from tui_lab.seq2seq import Seq2Seq
 from tui_lab.seqnet import clipped_step, softmax
@@ -44,10 +46,33 @@ SCHEMA = {
 }
 
 EVAL_STREAM, STEP_STREAM = 1, 2
+MAX_SOURCE_LETTERS = 1000
+"""The longest typed source: the attention matrix a walk keeps is [L, S] (L = S here)."""
 
 
-class Seq2SeqLab(HookedLab):
+@dataclass(frozen=True)
+class Seq2SeqWalk(Walk):
+    """The encoder over one source (steps 0..S-1), then the greedy decoder (steps
+    S..S+L-1). input: the source codes [S, 1]. source, targets, output: the letters read,
+    the right answer and the decoder's own [L]; rows: "i:letter" per output, the attention
+    matrix's row labels. probs [L, V]; enc [S, H] encoder states; states [L, H] decoder
+    states; alpha [L, S] attention weights and context [L, H] (None without attention).
+    All arrays read-only."""
+
+    source: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    output: tuple[str, ...] = ()
+    rows: tuple[str, ...] = ()
+    probs: np.ndarray | None = None
+    enc: np.ndarray | None = None
+    states: np.ndarray | None = None
+    alpha: np.ndarray | None = None
+    context: np.ndarray | None = None
+
+
+class Seq2SeqLab(Lab):
     kind = "seq2seq"
+    capabilities = frozenset({OWN_INPUT})
 
     def __init__(self, scenario):
         super().__init__(scenario)
@@ -64,8 +89,7 @@ class Seq2SeqLab(HookedLab):
         self.optimizer = make_optimizer(self.net.params, scenario.section("train"))
         rng = np.random.default_rng([scenario.seed, 0, EVAL_STREAM])
         self.eval_source, self.eval_targets = self._batch(rng, data["eval_size"])
-        self._samples = 0
-        self.start_sequence(None)
+        self._samples = 0  # stepping samples drawn so far: each walk(None) draws the next
 
     def _batch(self, rng, size):
         return seq2seq_batch(self.task, rng, size, self.length, self.vocab)
@@ -123,118 +147,147 @@ class Seq2SeqLab(HookedLab):
         return metrics
 
     # ---- stepping: encoder steps, then decoder steps ------------------------------------
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        if new_input is not None:
-            text = str(new_input).strip()
+    def walk(self, input=None) -> Seq2SeqWalk:
+        """The encoder and the greedy decoder over one source: a fresh sample (None), the
+        user's letters (a str), or the source codes [S, 1] of an earlier walk."""
+        source = self._source(input)
+        targets = seq2seq_targets(self.task, source)
+        logits, record = self.net.run(source, None, len(targets), keep=False)
+        probs = softmax(logits[:, 0].astype(np.float64))  # [L, V]
+        output = logits[:, 0].argmax(axis=1)
+        letters = self.letters
+        arrays = {
+            "probs": probs,
+            "enc": record["enc"][:, 0].astype(np.float64),
+            "states": record["states"][:, 0].astype(np.float64),
+        }
+        if self.net.attend:
+            arrays["alpha"] = record["alpha"][:, 0].astype(np.float64)
+            arrays["context"] = record["ctx"][:, 0].astype(np.float64)
+        for array in arrays.values():
+            array.setflags(write=False)
+        return Seq2SeqWalk(
+            source,
+            len(source) + len(targets),
+            source=tuple(letters[c] for c in source[:, 0]),
+            targets=tuple(letters[c] for c in targets[:, 0]),
+            output=tuple(letters[c] for c in output),
+            rows=tuple(f"{i}:{letters[c]}" for i, c in enumerate(output)),
+            **arrays,
+        )
+
+    def _source(self, input) -> np.ndarray:
+        if isinstance(input, np.ndarray):
+            return input
+        if input is None:
+            rng = np.random.default_rng([self.scenario.seed, 0, STEP_STREAM, self._samples])
+            self._samples += 1
+            source, _ = self._batch(rng, 1)
+        else:
+            text = str(input).strip()
             unknown = sorted(set(text) - set(self.letters))
             if not text or unknown:
                 raise ValueError(f"type letters from {''.join(self.letters)}; got {text!r}")
-            self.source = np.array([[self.letters.index(c)] for c in text])
-        elif not keep_input or not hasattr(self, "source"):
-            rng = np.random.default_rng([self.scenario.seed, 0, STEP_STREAM, self._samples])
-            self._samples += 1
-            self.source, _ = self._batch(rng, 1)
-        self.targets = seq2seq_targets(self.task, self.source)
-        logits, self.record = self.net.run(self.source, None, len(self.targets))
-        self.probs = softmax(logits[:, 0].astype(np.float64))  # [L, V]
-        self.output = logits[:, 0].argmax(axis=1)
-
-    def sequence_length(self) -> int:
-        return len(self.source) + len(self.targets)
+            if len(text) > MAX_SOURCE_LETTERS:
+                raise ValueError(
+                    f"the input has {len(text):,} letters; stepping takes at most "
+                    f"{MAX_SOURCE_LETTERS:,}"
+                )
+            source = np.array([[self.letters.index(c)] for c in text])
+        source.setflags(write=False)
+        return source
 
     def _title(self) -> str:
         mode = "with attention" if self.net.attend else "no attention"
         return f"{self.scenario.name} - GRU {self.net.hidden}, {mode}"
 
-    def _sequences(self, k: int) -> list:
-        S = len(self.source)
-        source = tuple(self.letters[c] for c in self.source[:, 0])
-        shown = [self.letters[c] for c in self.output[: max(0, k - S + 1)]]
-        shown += [""] * (len(self.targets) - len(shown))
-        target = tuple(self.letters[c] for c in self.targets[:, 0])
+    def _sequences(self, walk: Seq2SeqWalk, k: int) -> list:
+        S = len(walk.source)
+        shown = walk.output[: max(0, k - S + 1)]
+        shown += ("",) * (len(walk.targets) - len(shown))
         return [
-            Sequence("source", source, k if k < S else -1),
-            Sequence("output", tuple(shown), k - S if k >= S else -1, targets=target),
+            Sequence("source", walk.source, k if k < S else -1),
+            Sequence("output", shown, k - S if k >= S else -1, targets=walk.targets),
         ]
 
-    def _frame(self, k: int, panels, status="") -> Frame:
+    def frame(self, walk: Seq2SeqWalk, k: int) -> Frame:
+        """k < S: encoder step k; k >= S: decoder step i = k - S."""
+        S = len(walk.source)
+        panels = self._sequences(walk, k)
+        if k < 0:
+            status = "-> reads the source, then writes the output"
+        elif k < S:
+            panels += self._encoder_panels(walk, k)
+            status = "encoding"
+        else:
+            panels += self._decoder_panels(walk, k - S)
+            status = "decoding"
         history = np.asarray(self.loss_history[-2000:], np.float64)
-        panels = [*panels, Series("training loss", {"loss": history}, x_label="update")]
+        panels.append(Series("training loss", {"loss": history}, x_label="update"))
         loss = self.loss_history[-1] if self.loss_history else None
         return Frame(
             self._title(),
             k,
-            self.sequence_length(),
+            walk.length,
             panels,
             train_step=self.train_step,
             loss=loss,
             status=status,
         )
 
-    def initial_frame(self) -> Frame:
-        return self._frame(-1, self._sequences(-1), "-> reads the source, then writes the output")
+    @staticmethod
+    def _encoder_panels(walk: Seq2SeqWalk, k: int) -> list:
+        units = tuple(str(j) for j in range(walk.enc.shape[1]))
+        letter = walk.source[k]
+        return [
+            Matrix(
+                "encoder h_t",
+                walk.enc[k],
+                "diverging",
+                ("h",),
+                units,
+                units="hidden",
+                caption=f"after reading {letter!r}",
+            ),
+            Scalars("this step", {"encoder step": k, "reads": letter}),
+        ]
 
-    def compute_step(self, k: int) -> Frame:
-        S, H = len(self.source), self.net.hidden
-        units = tuple(str(j) for j in range(H))
-        panels = self._sequences(k)
-        if k < S:
-            letter = self.letters[self.source[k, 0]]
-            panels.append(
-                Matrix(
-                    "encoder h_t",
-                    self.record["enc"][k, 0],
-                    "diverging",
-                    ("h",),
-                    units,
-                    units="hidden",
-                    caption=f"after reading {letter!r}",
-                )
-            )
-            panels.append(Scalars("this step", {"encoder step": k, "reads": letter}))
-            return self._frame(k, panels, "encoding")
-        i = k - S
-        panels.append(
+    def _decoder_panels(self, walk: Seq2SeqWalk, i: int) -> list:
+        units = tuple(str(j) for j in range(walk.states.shape[1]))
+        panels: list = [
             Matrix(
                 "decoder s_i",
-                self.record["states"][i, 0],
+                walk.states[i],
                 "diverging",
                 ("s",),
                 units,
                 units="hidden",
                 caption=f"decoder state after output {i}",
             )
-        )
-        if self.net.attend:
-            alpha = self.record["alpha"][: i + 1, 0]  # [i+1, S]: one row per output so far
-            rows = tuple(f"{j}:{self.letters[c]}" for j, c in enumerate(self.output[: i + 1]))
-            cols = tuple(self.letters[c] for c in self.source[:, 0])
+        ]
+        if walk.alpha is not None:
             panels.append(
                 Matrix(
                     "attention",
-                    alpha,
+                    walk.alpha[: i + 1],  # [i+1, S]: one row per output so far
                     "unit",
-                    rows,
-                    cols,
+                    walk.rows[: i + 1],
+                    walk.source,
                     group="attention",
                     caption="row i: where output i looked in the source (sums to 1)",
                 )
             )
-            context = self.record["steps"][i][1].ctx[0]
             panels.append(
-                Matrix("context c_i", context, "diverging", ("c",), units, units="hidden")
+                Matrix("context c_i", walk.context[i], "diverging", ("c",), units, units="hidden")
             )
-        probs = self.probs[i]
+        probs = walk.probs[i]
         order = np.argsort(-probs)[:5]
-        target = self.letters[self.targets[i, 0]]
+        target = walk.targets[i]
         panels.append(TopK("prediction", tuple((self.letters[j], probs[j]) for j in order), target))
         panels.append(
-            Scalars(
-                "this step",
-                {"decoder step": i, "wrote": self.letters[self.output[i]], "target": target},
-            )
+            Scalars("this step", {"decoder step": i, "wrote": walk.output[i], "target": target})
         )
-        return self._frame(k, panels, "decoding")
+        return panels
 
     def warmup_tasks(self):
         def tiny():

@@ -16,17 +16,21 @@ initialisation and now: how much of the loss's signal reaches the first step.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from tui_lab import bptt
+from tui_lab.frames import Frame
 from tui_lab.interop import WEIGHTS
-from tui_lab.labs._hooks import HookedLab
-from tui_lab.labs._sequence_frames import backward_frame, forward_frame, initial_frame
+from tui_lab.labs import _sequence_view as view
+from tui_lab.labs._state_panels import add_traces
 from tui_lab.labs._training import make_optimizer
-from tui_lab.models import Recurrent
+from tui_lab.labs.base import OWN_INPUT, Lab, Walk
+from tui_lab.models import GATE_NAMES, Recurrent
 from tui_lab.scenario import Field, ScenarioError
-from tui_lab.seqnet import SequenceNet, clipped_step, gradient_ratio
-from tui_lab.tasks.sequence_tasks import TASK_NAMES, make_task
+from tui_lab.seqnet import SequenceNet, clipped_step, gradient_ratio, softmax
+from tui_lab.tasks.sequence_tasks import TASK_NAMES, Batch, make_task
 
 SCHEMA = {
     "data": {
@@ -69,6 +73,10 @@ EVAL_STREAM = 1  # rng([seed, 0, EVAL_STREAM]) never equals a training rng([seed
 STEP_STREAM = 2
 PROFILE_SIZE = 256  # sequences in the gradient-norm profile
 RECENT_NORMS = 2000  # gradient norms kept for the plot and the checkpoint
+MAX_STEPPING_SYMBOLS = 10_000
+"""The longest typed input: a walk keeps O(T x hidden) arrays per layer and direction and
+runs BPTT one step at a time in numpy, and a longer input is no longer something to
+read a step at a time."""
 
 
 def task_of(scenario):
@@ -120,8 +128,40 @@ def accuracy(task, probs: np.ndarray, targets: np.ndarray) -> tuple[float, float
     return float(right[scored].mean()), float(right.all(axis=0).mean())
 
 
-class SequenceLab(HookedLab):
+@dataclass(frozen=True)
+class SequenceWalk(Walk):
+    """One sequence forward, then backward through time: length = 2 * steps, the forward
+    steps t = 0..T-1, then the BPTT steps t = T-1 down to 0.
+
+    input: the Batch of the sequence (codes [T, 1], x [T, 1, I], targets). parts: (layer,
+    direction, panel suffix) of each of the P layers and directions. tokens, labels: the
+    input symbols and each step's target ("" where none is scored); targets [T]: the class
+    scored at each step, -1 where none is; x [T, I]; probs [T, C]; loss: the sequence's.
+    states [T, P, 2, H] (h, then c for an LSTM; zeros otherwise), gates [T, P, G, H], in
+    original time order. grads: each part's step-by-step BPTT (bptt.StepwiseGrads, d_h
+    [T, 1, H] ...), d_h_norms and (LSTM) d_c_norms [P, T]: ||dL/dh_t||, ||dL/dc_t||.
+    traces: the strip's traces, name -> [T, H] views. All arrays read-only."""
+
+    steps: int = 0
+    cell: str = "rnn"
+    parts: tuple[tuple[int, int, str], ...] = ()
+    tokens: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    targets: np.ndarray | None = None
+    x: np.ndarray | None = None
+    probs: np.ndarray | None = None
+    loss: float = 0.0
+    states: np.ndarray | None = None
+    gates: np.ndarray | None = None
+    grads: tuple[bptt.StepwiseGrads, ...] = ()
+    d_h_norms: np.ndarray | None = None
+    d_c_norms: np.ndarray | None = None
+    traces: dict = field(default_factory=dict)
+
+
+class SequenceLab(Lab):
     kind = "sequence"
+    capabilities = frozenset({OWN_INPUT})
 
     def __init__(self, scenario):
         super().__init__(scenario)
@@ -135,8 +175,7 @@ class SequenceLab(HookedLab):
         )
         self.init_profile = self.gradient_profile()
         self.init_cell_profile = self.cell_gradient_profile()
-        self._samples = 0
-        self.start_sequence(None)
+        self._samples = 0  # stepping samples drawn so far: each walk(None) draws the next
 
     # ---- training ---------------------------------------------------------------
     def parameters(self):
@@ -234,46 +273,105 @@ class SequenceLab(HookedLab):
         return metrics
 
     # ---- stepping ---------------------------------------------------------------
-    def start_sequence(self, new_input=None, keep_input: bool = False) -> None:
-        if new_input is not None:
-            codes = self.task.parse(str(new_input))
-            if (
-                self.task.name not in ("xor", "spell")
-                and len(codes) < 2
-                and self.task.mode == "all"
-            ):
-                raise ValueError("type at least 2 symbols")
-            self.sample = self.task.encode(codes)
-        elif not keep_input or not hasattr(self, "sample"):
+    def walk(self, input=None) -> SequenceWalk:
+        """Forward and step-by-step BPTT over one sequence: a fresh sample (None), the
+        user's symbols (a str), or the Batch of an earlier walk."""
+        return self._walk(self._sample(input))
+
+    def _sample(self, input) -> Batch:
+        if isinstance(input, Batch):
+            return input
+        if input is None:
             rng = np.random.default_rng([self.scenario.seed, 0, STEP_STREAM, self._samples])
             self._samples += 1
-            self.sample = self.task.batch(rng, 1)
-        self._precompute()
+            return _read_only(self.task.batch(rng, 1))
+        codes = self.task.parse(str(input))
+        if self.task.name not in ("xor", "spell") and len(codes) < 2 and self.task.mode == "all":
+            raise ValueError("type at least 2 symbols")
+        if len(codes) > MAX_STEPPING_SYMBOLS:
+            raise ValueError(
+                f"the input has {len(codes):,} symbols; stepping takes at most "
+                f"{MAX_STEPPING_SYMBOLS:,}"
+            )
+        return _read_only(self.task.encode(codes))
 
-    def _precompute(self) -> None:
-        """Forward and step-by-step BPTT over the stepping sequence; frames index into these."""
-        sample = self.sample
-        self.step_probs = self.net.predict(sample.x)[:, 0]  # [T, C]
-        loss, grads, d_out = self.net.loss_and_grads(sample.x, sample.targets, self.task.mode)
-        self.step_loss = loss
-        self.step_grads = grads
-        self.step_traces = [list(traces) for traces in self.net.rnn.traces]
-        self.bptt = bptt.recurrent_stepwise(self.net.rnn, d_out)
+    def _walk(self, sample: Batch) -> SequenceWalk:
+        net, task, rnn = self.net, self.task, self.net.rnn
+        logits, loss, d_out = net.loss_and_d_out(sample.x, sample.targets, task.mode)
+        step_grads = bptt.recurrent_stepwise(rnn, d_out)
+        parts = view.parts(rnn.num_layers, rnn.directions)
+        T, H, names = sample.x.shape[0], rnn.hidden_size, GATE_NAMES[net.cell]
+        states = np.zeros((T, len(parts), 2, H))
+        gates = np.zeros((T, len(parts), max(len(names), 1), H))
+        for p, (layer, direction, _) in enumerate(parts):
+            trace = rnn.traces[layer][direction]
+            order = slice(None, None, -1 if direction else 1)  # back to original time order
+            states[:, p, 0] = trace.out[order, 0]
+            if net.cell == "lstm":
+                states[:, p, 1] = trace.c[order, 0]
+            if names:
+                gates[:, p] = trace.gates[order, 0].reshape(T, len(names), H)
+        grads = tuple(step_grads[(layer, direction)] for layer, direction, _ in parts)
+        d_h_norms = np.array([np.sqrt((g.d_h[:, 0] ** 2).sum(axis=1)) for g in grads])
+        d_c_norms = None
+        if net.cell == "lstm":
+            d_c_norms = np.array([np.sqrt((g.d_c[:, 0] ** 2).sum(axis=1)) for g in grads])
+        probs = softmax(logits[:, 0].astype(np.float64))
+        frozen = [states, gates, probs, d_h_norms, d_c_norms]
+        for g in grads:
+            frozen += [g.d_h, g.d_gates, g.d_c, g.d_input, g.weight_hh.sums]
+        for array in frozen:
+            if array is not None:
+                array.setflags(write=False)  # before the views below, so they are read-only
+        traces: dict = {}
+        for p, (layer, direction, _) in enumerate(parts):
+            key = view.key(layer, direction)
+            add_traces(traces, net.cell, key, states[:, p], gates[:, p])
+            traces[f"dh{key}"] = grads[p].d_h[:, 0]
+        targets = np.full(T, -1)
+        if task.mode == "last":
+            targets[-1] = sample.targets[0]
+        else:
+            targets[:] = sample.targets[:, 0]
+        labels = tuple(task.class_labels[c] if c >= 0 else "" for c in targets)
+        return SequenceWalk(
+            sample, 2 * T, steps=T, cell=net.cell, parts=parts,
+            tokens=tuple(task.token(int(c)) for c in sample.codes[:, 0]), labels=labels,
+            targets=targets, x=sample.x[:, 0], probs=probs, loss=float(loss), states=states,
+            gates=gates, grads=grads, d_h_norms=d_h_norms, d_c_norms=d_c_norms, traces=traces,
+        )  # fmt: skip
 
-    def T(self) -> int:
-        return self.sample.x.shape[0]
-
-    def sequence_length(self) -> int:
-        return 2 * self.T()
-
-    def initial_frame(self):
-        return initial_frame(self)
-
-    def compute_step(self, k: int):
-        T = self.T()
-        if k < T:
-            return forward_frame(self, k)
-        return backward_frame(self, T - 1 - (k - T))
+    def frame(self, walk: SequenceWalk, t: int) -> Frame:
+        """t < T: forward step t; T <= t < 2T: BPTT step 2T-1-t (from T-1 down to 0)."""
+        T = walk.steps
+        history = view.loss_series(self.loss_history)
+        phase, status, shown = "forward", "", t
+        if t < 0:
+            panels = [view.sequence_panel(walk, -1), history]
+            status, shown = view.START_STATUS, -1
+        elif t < T:
+            weight_hh = self.net.rnn.params["weight_hh_l0"]
+            panels = view.forward_panels(walk, t, self.task, weight_hh)
+            panels += [history, view.norm_series(self.grad_norms)]
+        else:
+            shown = 2 * T - 1 - t
+            panels = [
+                *view.backward_panels(walk, shown),
+                history,
+                view.norm_series(self.grad_norms),
+            ]
+            phase, status = "backward", f"backward through time: step {shown} of {T - 1}..0"
+        loss = self.loss_history[-1] if self.loss_history else None
+        return Frame(
+            self.title(),
+            shown,
+            T,
+            panels,
+            phase=phase,
+            train_step=self.train_step,
+            loss=loss,
+            status=status,
+        )
 
     def title(self) -> str:
         model = self.scenario.section("model")
@@ -297,6 +395,13 @@ class SequenceLab(HookedLab):
     def _warm(self) -> None:
         batch = self.task.batch(np.random.default_rng(0), 2)
         self.net.loss_and_grads(batch.x, batch.targets, self.task.mode)
+
+
+def _read_only(batch: Batch) -> Batch:
+    """A stepping sample: walked again after every update, so nothing may change it."""
+    for array in (batch.codes, batch.x, batch.targets):
+        array.setflags(write=False)
+    return batch
 
 
 LAB = SequenceLab
