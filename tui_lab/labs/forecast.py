@@ -88,7 +88,9 @@ SCHEMA = {
     "model": MODEL,
     "train": TRAIN,
     "rollout": {
-        "steps": Field("int", 24, min=0, max=10_000, doc="autoregressive steps when stepping"),
+        # Each rollout step is one model call (~0.5 ms), and a walk after training makes
+        # them all again: 1,000 keeps that walk near half a second.
+        "steps": Field("int", 24, min=0, max=1_000, doc="autoregressive steps when stepping"),
     },
 }
 MAX_UPDATES = 50_000_000
