@@ -21,7 +21,7 @@ from textual.screen import Screen
 
 from tui_lab.app.app import TuiLabApp
 from tui_lab.app.screens import lab as lab_module
-from tui_lab.scenario import resolve
+from tui_lab.registry import resolve
 
 marks: dict[str, float] = {}
 splits: list[tuple[float, float, float]] = []

@@ -15,8 +15,8 @@ import time
 
 from tui_lab.app import messages
 from tui_lab.app.compute import ComputeThread, shared
-from tui_lab.labs import build_lab
 from tui_lab.labs.stepper import Stepper
+from tui_lab.registry import build_lab, save_checkpoint
 
 TRAIN_CHUNK_S = 0.03  # a key pressed mid-training waits at most one chunk
 TRAIN_FRAME_EVERY_S = 0.3
@@ -139,7 +139,7 @@ class LabSession:
 
     def save(self, path) -> None:
         def run():
-            self.lab.save(path)
+            save_checkpoint(self.lab, path)
             return path
 
         self._submit("save", run, lambda p: self._post(messages.Notice(f"checkpoint saved to {p}")))
