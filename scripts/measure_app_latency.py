@@ -121,15 +121,15 @@ async def run(name: str, width: int, height: int, presses: int) -> None:
         else:
             await pilot.press("home")
             await pilot.pause(0.3)
-        screen.speed = len(lab_module.SPEEDS) - 1
+        screen.player.fastest()
         draws, t0 = screen.draws, screen.frame.t
         start = time.perf_counter()
         await pilot.press("space")
-        await until(lambda: not screen.playing)
+        await until(lambda: not screen.player.playing)
         elapsed = time.perf_counter() - start
         steps = screen.frame.t - t0
         print(
-            f"play at {lab_module.SPEEDS[-1]}/s over {steps} steps: {steps / elapsed:.1f} "
+            f"play at {screen.player.speed}/s over {steps} steps: {steps / elapsed:.1f} "
             f"steps/s, {(screen.draws - draws) / elapsed:.1f} draws/s"
         )
 

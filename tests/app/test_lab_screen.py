@@ -158,7 +158,7 @@ async def test_play_runs_to_the_end_and_stops(wait_for, make_fake_lab):
         await pilot.press("plus", "plus")
         await pilot.press("space")
         await wait_for(
-            pilot, lambda: lab.frame.t == 4 and not lab.playing, what="played to the end"
+            pilot, lambda: lab.frame.t == 4 and not lab.player.playing, what="played to the end"
         )
         await pilot.press("home")
         await wait_for(pilot, lambda: lab.frame.t == -1, what="first")

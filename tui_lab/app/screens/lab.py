@@ -27,6 +27,7 @@ from textual.widgets import Footer, Label, ProgressBar
 
 from tui_lab import frames
 from tui_lab.app import messages
+from tui_lab.app.player import Player
 from tui_lab.app.screens.lab_actions import LabActions
 from tui_lab.app.session import LabSession, loss_text
 from tui_lab.app.widgets.panels import CellClicked, PanelBox, box_for
@@ -36,7 +37,6 @@ from tui_lab.render.colors import no_color_requested
 
 DRAW_HZ = 30
 TICK_S = 1 / 50
-SPEEDS = (1, 2, 5, 10, 20, 25)
 NARROW = 110
 
 
@@ -85,13 +85,15 @@ class LabScreen(LabActions, Screen):
         self.previous: dict = {}
         self.selection = None
         self.zoom = "auto"
-        self.playing = False
-        self.speed = 3  # index into SPEEDS
+        self.player = Player(
+            step=lambda: self.session.call("step", "step"),
+            first=lambda: self.session.call("first", "first"),
+            in_flight=lambda: self.session.pending,
+        )
         self.boxes: dict[str, PanelBox] = {}
         self._panel_key: tuple | None = None
         self._dirty = False
         self._last_draw = 0.0
-        self._last_play_step = 0.0
         self.live_step = 0
         self.live_loss = None
         self.train_label = ""
@@ -169,7 +171,7 @@ class LabScreen(LabActions, Screen):
                 f"Could not open {self.scenario.name}: {text}\n"
                 "Press o for the scenario list, ctrl+p to change a value, q to quit."
             )
-        self.playing = False
+        self.player.pause()
         self._update_status()
 
     def on_train_progress(self, message: messages.TrainProgress) -> None:
@@ -210,8 +212,7 @@ class LabScreen(LabActions, Screen):
         if self.frame is not None and frame is not self.frame:
             self.previous = {panel.name: panel for panel in self.frame.panels}
         self.frame = frame
-        if self.playing and frame.t >= frame.T - 1:
-            self.playing = False
+        self.player.shown(frame.t, frame.T)
         self.request_draw()
 
     def request_draw(self, force: bool = False) -> None:
@@ -223,14 +224,8 @@ class LabScreen(LabActions, Screen):
         now = time.perf_counter()
         if (self._dirty or self._stale_in_sight()) and now - self._last_draw >= 1 / DRAW_HZ:
             self.draw()
-        # One step may be in flight while the next is queued: the compute thread never idles
-        # between play steps, and the queue never grows.
-        if self.playing and self.session.pending < 2 and self.frame is not None:
-            interval = 1 / SPEEDS[self.speed]
-            if now - self._last_play_step >= interval:
-                # Keep the average rate despite the tick's granularity (no drift, no burst).
-                self._last_play_step = max(self._last_play_step + interval, now - interval)
-                self.session.call("step", "step")
+        if self.frame is not None:
+            self.player.tick(now)
 
     def render_options(self) -> RenderOptions:
         return RenderOptions(
@@ -302,8 +297,7 @@ class LabScreen(LabActions, Screen):
             step, loss = self.live_step, self.live_loss
         parts.append(f"train step {step}")
         parts.append(f"loss {loss_text(loss)}")
-        speed = SPEEDS[self.speed]
-        parts.append(f"playing {speed}/s" if self.playing else f"paused · speed {speed}/s")
+        parts.append(self.player.status())
         if self.selection is not None:
             parts.append(f"unit: {self.selection.label()}")
         if self.zoom != "auto":
