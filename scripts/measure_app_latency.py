@@ -5,9 +5,12 @@
 Timestamps: the key's action runs on the UI thread (t_key); the compute thread
 steps the lab; the screen draws the new Frame (t_draw); Textual's compositor
 then repaints the screen (t_paint, the end of the next Screen._compositor_refresh
-after the draw). Reported: key -> paint per press (median, max), the same while
-training runs in the background, and frames drawn per second in play mode at
-the top speed. Headless: no terminal I/O, which adds a little in a real terminal.
+after the draw). Reported: the first step after opening (key -> first paint, and
+key -> the last repaint before the screen is still for 0.5 s: the panels that step
+mounts, laid out and drawn at their width), key -> paint per press (median, max), the
+same while training runs in the background, and frames drawn per second in play mode
+at the top speed. Headless: no terminal I/O, which adds a little in a real terminal
+(scripts/measure_first_step_tmux.py times the first step in tmux).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tui_lab.registry import resolve
 
 marks: dict[str, float] = {}
 splits: list[tuple[float, float, float]] = []
+paints: list[float] = []
 
 
 def instrument() -> None:
@@ -46,6 +50,7 @@ def instrument() -> None:
 
     def compositor_refresh(self):
         original_refresh(self)
+        paints.append(time.perf_counter())
         if "draw" in marks and "paint" not in marks:
             marks["paint"] = time.perf_counter()
             marks["paint_cpu"] = time.thread_time()
@@ -89,8 +94,17 @@ async def run(name: str, width: int, height: int, presses: int) -> None:
     async with app.run_test(size=(width, height)) as pilot:
         screen = app.screen
         await until(lambda: screen.frame is not None)
-        await press_and_wait(pilot, "right")  # first step mounts the panels
-        await pilot.pause(0.3)
+        await pilot.pause(0.5)  # the opened screen is painted and still
+        first = await press_and_wait(pilot, "right")  # first step mounts the panels
+        while time.perf_counter() - paints[-1] < 0.5:
+            await asyncio.sleep(0.05)
+        settled = (paints[-1] - marks["key"]) * 1000
+        key_draw, draw_paint, _ = splits[-1]
+        print(
+            f"{name} at {width}x{height}: first step after opening: key -> first paint "
+            f"{first:.1f} ms (key -> drawn {key_draw:.1f}, drawn -> painted {draw_paint:.1f}); "
+            f"key -> last repaint {settled:.1f} ms"
+        )
         times = []
         for _ in range(presses):
             if screen.frame.t >= screen.frame.T - 1:
