@@ -85,6 +85,11 @@ def one_run(scenario: str, width: int, height: int) -> tuple[float, float, float
         return first_seen, first_done, later_seen, later_done
     finally:
         subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
+        while (
+            subprocess.run(["tmux", "-L", SOCKET, "has-session"], capture_output=True).returncode
+            == 0
+        ):
+            time.sleep(0.1)  # the next run starts a new server on this socket
 
 
 def main() -> None:
