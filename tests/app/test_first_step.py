@@ -7,6 +7,7 @@ whose steps apply updates is not stepped ahead."""
 import threading
 from dataclasses import replace
 
+from tui_lab.app import session
 from tui_lab.app.app import TuiLabApp
 from tui_lab.app.screens import lab as lab_screen
 from tui_lab.app.widgets import panels
@@ -82,8 +83,11 @@ async def test_a_lab_whose_steps_train_is_not_stepped_ahead(wait_for, make_fake_
         assert lab_obj.frames_built == [-1, 0]
 
 
-async def test_the_opening_screen_is_the_frame_before_the_first_step(wait_for, make_fake_lab):
+async def test_the_opening_screen_is_the_frame_before_the_first_step(
+    wait_for, make_fake_lab, monkeypatch
+):
     """The preview is drawn unseen: the status line and the boxes say t = -1."""
+    monkeypatch.setattr(session, "_warmed", set())  # warm-ups run once per process
     gate = threading.Event()
     lab_obj = make_fake_lab(warm_gate=gate)
     app = TuiLabApp(lab_obj.scenario, lab=lab_obj)

@@ -31,6 +31,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Label, ProgressBar
 
 from tui_lab import frames
@@ -194,7 +195,17 @@ class LabScreen(LabActions, Screen):
             return
         frame, note = self._opening
         self._opening = None
-        self.query_one("#body").styles.opacity = 1.0
+        body = self.query_one("#body")
+        if body.styles.opacity < 1:
+            body.styles.opacity = 1.0
+            # Opacity repaints the body's children, not the scrollbars, which would keep
+            # the colours they were painted with unseen (a black thumb).
+            for widget in body.walk_children(with_self=True):
+                if isinstance(widget, Widget) and widget.is_scrollable:
+                    if widget.show_vertical_scrollbar:
+                        widget.vertical_scrollbar.refresh()
+                    if widget.show_horizontal_scrollbar:
+                        widget.horizontal_scrollbar.refresh()
         self._set_frame(frame)
         if self._dirty:  # drawn now, so the boxes are those of the frame shown
             self.draw()
@@ -352,8 +363,16 @@ class LabScreen(LabActions, Screen):
             box.display = id(box) in ids
         for place, boxes in places.items():
             container = self.query_one(f"#{place}")
-            if new[place]:
-                container.mount_all(new[place])
+            # New boxes go where the frame has them (moving a box still mounting, or
+            # mounting all at the end and moving them, lost a layout pass now and then).
+            for index, box in enumerate(boxes):
+                if box in new[place]:
+                    if index:
+                        container.mount(box, after=boxes[index - 1])
+                    elif container.children:
+                        container.mount(box, before=0)
+                    else:
+                        container.mount(box)
             if [child for child in container.children if id(child) in ids] != boxes:
                 container.move_child(boxes[0], before=0)
                 for before, box in zip(boxes, boxes[1:], strict=False):
