@@ -5,9 +5,12 @@
 Timestamps: the key's action runs on the UI thread (t_key); the compute thread
 steps the lab; the screen draws the new Frame (t_draw); Textual's compositor
 then repaints the screen (t_paint, the end of the next Screen._compositor_refresh
-after the draw). Reported: key -> paint per press (median, max), the same while
-training runs in the background, and frames drawn per second in play mode at
-the top speed. Headless: no terminal I/O, which adds a little in a real terminal.
+after the draw). Reported: the first step after opening (key -> first paint, and
+key -> the last repaint before the screen is still for 0.5 s: the panels that step
+mounts, laid out and drawn at their width), key -> paint per press (median, max), the
+same while training runs in the background, and frames drawn per second in play mode
+at the top speed. Headless: no terminal I/O, which adds a little in a real terminal
+(scripts/measure_first_step_tmux.py times the first step in tmux).
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from textual.screen import Screen
 
 from tui_lab.app.app import TuiLabApp
 from tui_lab.app.screens import lab as lab_module
-from tui_lab.scenario import resolve
+from tui_lab.registry import resolve
 
 marks: dict[str, float] = {}
 splits: list[tuple[float, float, float]] = []
+paints: list[tuple[float, float]] = []  # (wall, UI-thread CPU) at the end of each repaint
 
 
 def instrument() -> None:
@@ -46,6 +50,7 @@ def instrument() -> None:
 
     def compositor_refresh(self):
         original_refresh(self)
+        paints.append((time.perf_counter(), time.thread_time()))
         if "draw" in marks and "paint" not in marks:
             marks["paint"] = time.perf_counter()
             marks["paint_cpu"] = time.thread_time()
@@ -89,8 +94,19 @@ async def run(name: str, width: int, height: int, presses: int) -> None:
     async with app.run_test(size=(width, height)) as pilot:
         screen = app.screen
         await until(lambda: screen.frame is not None)
-        await press_and_wait(pilot, "right")  # first step mounts the panels
-        await pilot.pause(0.3)
+        await pilot.pause(0.5)  # the opened screen is painted and still
+        first = await press_and_wait(pilot, "right")  # first step mounts the panels
+        while time.perf_counter() - paints[-1][0] < 0.5:
+            await asyncio.sleep(0.05)
+        settled = (paints[-1][0] - marks["key"]) * 1000
+        settled_cpu = (paints[-1][1] - marks["key_cpu"]) * 1000
+        key_draw, draw_paint, first_cpu = splits[-1]
+        print(
+            f"{name} at {width}x{height}: first step after opening: key -> first paint "
+            f"{first:.1f} ms (key -> drawn {key_draw:.1f}, drawn -> painted {draw_paint:.1f}; "
+            f"UI-thread CPU {first_cpu:.1f}); key -> last repaint {settled:.1f} ms "
+            f"(UI-thread CPU {settled_cpu:.1f})"
+        )
         times = []
         for _ in range(presses):
             if screen.frame.t >= screen.frame.T - 1:
@@ -121,15 +137,15 @@ async def run(name: str, width: int, height: int, presses: int) -> None:
         else:
             await pilot.press("home")
             await pilot.pause(0.3)
-        screen.speed = len(lab_module.SPEEDS) - 1
+        screen.player.fastest()
         draws, t0 = screen.draws, screen.frame.t
         start = time.perf_counter()
         await pilot.press("space")
-        await until(lambda: not screen.playing)
+        await until(lambda: not screen.player.playing)
         elapsed = time.perf_counter() - start
         steps = screen.frame.t - t0
         print(
-            f"play at {lab_module.SPEEDS[-1]}/s over {steps} steps: {steps / elapsed:.1f} "
+            f"play at {screen.player.speed}/s over {steps} steps: {steps / elapsed:.1f} "
             f"steps/s, {(screen.draws - draws) / elapsed:.1f} draws/s"
         )
 

@@ -27,8 +27,7 @@ import argparse
 import statistics
 import time
 
-from tui_lab.labs import build_lab
-from tui_lab.scenario import bundled_names, resolve
+from tui_lab.registry import build_lab, bundled_names, resolve
 
 
 def memory_mb() -> tuple[float, float]:

@@ -4,17 +4,16 @@ import numpy as np
 import pytest
 from stepping import stepper
 
-from tui_lab import scenario
+from tui_lab import registry
 from tui_lab.frames import Matrix, Sequence, TopK
-from tui_lab.labs import build_lab
-from tui_lab.labs.base import Lab
 from tui_lab.models import Recurrent
+from tui_lab.registry import build_lab, load_checkpoint, save_checkpoint
 
 
 def small(cell="lstm", **extra):
     overrides = [f"model.cell={cell}", "model.hidden=6", "train.epochs=3"]
     overrides += [f"{key}={value}" for key, value in extra.items()]
-    return scenario.resolve("char-textgen").with_overrides(overrides)
+    return registry.resolve("char-textgen").with_overrides(overrides)
 
 
 def test_stepping_forward_and_back_shows_the_same_frames():
@@ -99,8 +98,8 @@ def test_live_values_change_without_rebuild_and_shape_values_need_one():
 def test_checkpoint_round_trip(tmp_path):
     lab = build_lab(small())
     lab.train(4)
-    lab.save(tmp_path / "c.npz")
-    again = Lab.load(tmp_path / "c.npz")
+    save_checkpoint(lab, tmp_path / "c.npz")
+    again = load_checkpoint(tmp_path / "c.npz")
     assert again.train_step == 4
     for name, value in lab.parameters().items():
         np.testing.assert_array_equal(again.parameters()[name], value)
@@ -114,8 +113,8 @@ def test_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path):
     whole.train(6)
     part = build_lab(small())
     part.train(2)  # stops inside the first epoch (2 batches per epoch)
-    part.save(tmp_path / "c.npz")
-    resumed = Lab.load(tmp_path / "c.npz")
+    save_checkpoint(part, tmp_path / "c.npz")
+    resumed = load_checkpoint(tmp_path / "c.npz")
     resumed.train(4)
     for name, value in whole.parameters().items():
         np.testing.assert_array_equal(resumed.parameters()[name], value)
@@ -123,7 +122,7 @@ def test_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path):
 
 def test_char_textgen_reaches_the_notes_result():
     """The notes' example: 100 epochs, >= 95% of windows right, greedy text from 'This is G'."""
-    lab = build_lab(scenario.resolve("char-textgen"))
+    lab = build_lab(registry.resolve("char-textgen"))
     lab.train(lab.total_train_steps())
     metrics = lab.evaluate()
     assert metrics["accuracy"] >= 0.95

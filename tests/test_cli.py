@@ -126,9 +126,9 @@ def test_resume_matches_an_uninterrupted_run(tmp_path):
         == 0
     )
     # continue the short run under the longer scenario: same seed, same data order
-    from tui_lab import runner, scenario
+    from tui_lab import registry, runner
 
-    longer = scenario.resolve("char-textgen").with_overrides(
+    longer = registry.resolve("char-textgen").with_overrides(
         ["model.cell=gru", "model.hidden=8", "train.epochs=6"]
     )
     result = runner.run(longer, resume=tmp_path / "part", quiet=True)

@@ -10,8 +10,8 @@ import pytest
 from safetensors.numpy import load_file, save_file
 
 from tui_lab import cli, interop
-from tui_lab.labs import build_lab
-from tui_lab.scenario import ScenarioError, resolve
+from tui_lab.registry import build_lab, resolve
+from tui_lab.scenario import ScenarioError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "torch"
 SHAPE = ["model.hidden=3", "model.num_layers=2"]  # the fixture's Net (bidirectional-tagging)

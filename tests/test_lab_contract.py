@@ -10,10 +10,16 @@ import numpy as np
 import pytest
 
 from tui_lab.frames import Frame
-from tui_lab.labs import build_lab, kinds
-from tui_lab.labs.base import Lab
 from tui_lab.labs.stepper import Stepper
-from tui_lab.scenario import bundled_names, resolve
+from tui_lab.registry import (
+    build_lab,
+    bundled_names,
+    kinds,
+    load_checkpoint,
+    read_checkpoint,
+    resolve,
+    save_checkpoint,
+)
 
 
 def _first_scenario_of_each_kind() -> dict[str, str]:
@@ -65,8 +71,8 @@ def test_every_kind_steps_trains_and_resumes_through_one_protocol(kind, tmp_path
     assert steps.walk is steps.walk
 
     path = tmp_path / "checkpoint.npz"
-    lab.save(path)
-    resumed = Lab.load(path)
+    save_checkpoint(lab, path)
+    resumed = load_checkpoint(path)
     assert resumed.train_step == stepped + 2
     assert isinstance(Stepper(resumed).frame(), Frame)
     lab.train(2)
@@ -120,7 +126,7 @@ def test_the_loss_history_and_the_checkpoint_keep_a_bounded_tail(monkeypatch, tm
         losses.append(lab.loss_history[-1])
         assert len(lab.loss_history) <= 8
     assert lab.loss_history == losses[-len(lab.loss_history) :]
-    lab.save(tmp_path / "ck.npz")
-    assert list(Lab.read_checkpoint(tmp_path / "ck.npz")["loss_history"]) == losses[-4:]
-    resumed = Lab.load(tmp_path / "ck.npz")
+    save_checkpoint(lab, tmp_path / "ck.npz")
+    assert list(read_checkpoint(tmp_path / "ck.npz")["loss_history"]) == losses[-4:]
+    resumed = load_checkpoint(tmp_path / "ck.npz")
     assert resumed.train_step == 11 and resumed.loss_history == losses[-4:]

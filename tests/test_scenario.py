@@ -2,7 +2,7 @@
 
 import pytest
 
-from tui_lab import scenario
+from tui_lab import registry
 from tui_lab.scenario import ScenarioError
 
 GOOD = """
@@ -28,7 +28,7 @@ def write(tmp_path, text, name="s.toml"):
 
 
 def test_good_file_fills_defaults(tmp_path):
-    loaded = scenario.load(write(tmp_path, GOOD))
+    loaded = registry.load(write(tmp_path, GOOD))
     assert loaded.kind == "char_rnn" and loaded.seed == 3
     assert loaded.get("model.cell") == "gru"
     assert loaded.get("train.lr") == 0.001  # default from the kind's schema
@@ -81,7 +81,7 @@ def test_bad_values_name_file_key_and_expectation(tmp_path, edit, message):
     old, new = edit
     assert old in GOOD
     with pytest.raises(ScenarioError) as error:
-        scenario.load(write(tmp_path, GOOD.replace(old, new)))
+        registry.load(write(tmp_path, GOOD.replace(old, new)))
     assert str(error.value).startswith(str(tmp_path))  # the full path of the file
     assert message in str(error.value)
 
@@ -92,18 +92,18 @@ def test_float_nan_and_inf_rejected(tmp_path):
         with pytest.raises(
             ScenarioError, match=f"train.lr: expected a number from 1e-07 to 10, got {bad}"
         ):
-            scenario.load(write(tmp_path, text))
+            registry.load(write(tmp_path, text))
 
 
 def test_counts_that_would_run_for_days_are_refused(tmp_path):
     text = GOOD.replace("[model]", "[train]\nepochs = 100000\nbatch_size = 1\n\n[model]")
     text = text.replace('text = "hello world"', 'text = "' + "abcdefghij" * 100 + '"')
     with pytest.raises(ScenarioError, match="would run for days; at most 50,000,000"):
-        scenario.load(write(tmp_path, text))
+        registry.load(write(tmp_path, text))
 
 
 def test_overrides_use_the_same_validation(tmp_path):
-    loaded = scenario.load(write(tmp_path, GOOD))
+    loaded = registry.load(write(tmp_path, GOOD))
     changed = loaded.with_overrides(["model.cell=lstm", "train.lr=0.5", "model.hidden=16"])
     assert (changed.get("model.cell"), changed.get("train.lr"), changed.get("model.hidden")) == (
         "lstm",
@@ -124,30 +124,30 @@ def test_overrides_use_the_same_validation(tmp_path):
 
 
 def test_to_toml_reproduces_the_scenario(tmp_path):
-    loaded = scenario.load(write(tmp_path, GOOD)).with_overrides(
+    loaded = registry.load(write(tmp_path, GOOD)).with_overrides(
         ['data.text="a \\"quoted\\"\\nline"']
     )
-    again = scenario.parse(loaded.to_toml(), "exported")
+    again = registry.parse(loaded.to_toml(), "exported")
     assert again.values == loaded.values
 
 
 def test_missing_file_and_unknown_bundled_name(tmp_path):
     with pytest.raises(ScenarioError, match="no such scenario file"):
-        scenario.resolve(str(tmp_path / "nope.toml"))
+        registry.resolve(str(tmp_path / "nope.toml"))
     with pytest.raises(ScenarioError, match="did you mean 'char-textgen'"):
-        scenario.resolve("char-textgn")
+        registry.resolve("char-textgn")
 
 
 def test_every_bundled_scenario_is_valid():
-    names = scenario.bundled_names()
+    names = registry.bundled_names()
     assert "char-textgen" in names
-    for path in scenario.bundled_paths():
-        loaded = scenario.load(path)
+    for path in registry.bundled_paths():
+        loaded = registry.load(path)
         assert loaded.description.strip(), f"{path.name} has no description"
 
 
 def test_overrides_run_the_kinds_cross_field_checks(tmp_path):
-    loaded = scenario.load(write(tmp_path, GOOD))
+    loaded = registry.load(write(tmp_path, GOOD))
     with pytest.raises(ScenarioError, match="data.seq_length = 20 needs a text longer than that"):
         loaded.with_overrides(["data.seq_length=20"])
     with pytest.raises(ScenarioError, match="data.seq_length = 20 needs a text longer than that"):

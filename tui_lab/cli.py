@@ -161,7 +161,7 @@ def safetensors_lab(path: Path, name: str | None, overrides: list[str]):
     """The scenario `name` (with --set overrides) built with the weights of a safetensors
     file saved from torch; names or shapes that do not fit are a ScenarioError (exit 2)."""
     from tui_lab.interop import load_weights
-    from tui_lab.labs import build_lab
+    from tui_lab.registry import build_lab
 
     if not name:
         raise ScenarioError(
@@ -178,7 +178,7 @@ def safetensors_lab(path: Path, name: str | None, overrides: list[str]):
 def checkpoint_lab(path: Path):
     """The lab saved at `path` (a .npz, or a folder holding checkpoint.npz); a missing or
     unreadable file is a ScenarioError (exit 2), not a traceback."""
-    from tui_lab.labs.base import Lab
+    from tui_lab.registry import load_checkpoint
 
     file = path / "checkpoint.npz" if path.is_dir() else path
     if not file.exists():
@@ -192,7 +192,7 @@ def checkpoint_lab(path: Path):
     if not zipfile.is_zipfile(file):
         raise ScenarioError(f"--open {file}: not a tui-lab checkpoint ({expected})")
     try:
-        return Lab.load(file)
+        return load_checkpoint(file)
     except (ValueError, KeyError, OSError) as error:
         what = f"no {error.args[0]!r} entry" if isinstance(error, KeyError) else str(error)
         raise ScenarioError(
@@ -229,9 +229,9 @@ def _dispatch(args) -> int:
     if args.command == "list":
         return _list()
     if args.command == "check":
-        from tui_lab import scenario
+        from tui_lab import registry
 
-        loaded = scenario.load(args.file).with_overrides(args.set)
+        loaded = registry.load(args.file).with_overrides(args.set)
         print(f"{args.file}: ok ({loaded.kind}: {loaded.name})")
         return 0
     if args.command == "bench":
@@ -251,9 +251,9 @@ def _dispatch(args) -> int:
 
 
 def _load(name: str, overrides: list[str], seed: int | None):
-    from tui_lab import scenario
+    from tui_lab import registry
 
-    loaded = scenario.resolve(name)
+    loaded = registry.resolve(name)
     if seed is not None:
         overrides = [*overrides, f"scenario.seed={seed}"]
     return loaded.with_overrides(overrides) if overrides else loaded
@@ -327,14 +327,14 @@ def _list() -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from tui_lab import scenario
+    from tui_lab import registry
 
     table = Table(title="bundled scenarios")
     for column in ("name", "topic", "kind", "title"):
         table.add_column(column)
-    for path in scenario.bundled_paths():
+    for path in registry.bundled_paths():
         try:
-            loaded = scenario.load(path)
+            loaded = registry.load(path)
             table.add_row(path.stem, loaded.topic, loaded.kind, loaded.name)
         except ScenarioError as error:
             table.add_row(path.stem, "", "", f"[red]invalid: {error}")
@@ -361,7 +361,7 @@ def _bench(quick: bool) -> int:
 
 
 def _open(args) -> int:
-    from tui_lab import scenario as scenario_module
+    from tui_lab import registry
 
     weights_file = args.open is not None and args.open.suffix == ".safetensors"
     if args.weights_scenario and not weights_file:
@@ -378,13 +378,13 @@ def _open(args) -> int:
         lab.scenario if lab else _load(args.scenario, args.set, None) if args.scenario else None
     )
     for folder in args.scenarios:
-        scenario_module.load_folder(folder)  # validate now: a bad file is exit 2, not a crash
+        registry.load_folder(folder)  # validate now: a bad file is exit 2, not a crash
     try:
         from tui_lab.app import run_app
     except ImportError:  # the screen has not landed: run the scenario headless instead
         from tui_lab import runner
 
-        result = runner.run(loaded or scenario_module.resolve("char-textgen"))
+        result = runner.run(loaded or registry.resolve("char-textgen"))
         from rich.console import Console
 
         Console().print(runner.metrics_table(result.summary))

@@ -26,8 +26,8 @@ from rich.table import Table
 
 from tui_lab.files import atomic_write_json, atomic_write_text
 from tui_lab.interop import save_weights
-from tui_lab.labs import build_lab
 from tui_lab.labs.base import Diverged, Lab
+from tui_lab.registry import build_lab, read_checkpoint
 from tui_lab.scenario import Scenario, ScenarioError
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -59,7 +59,7 @@ def run(
             raise ScenarioError(f"--resume {resume}: no checkpoint.npz in that folder")
         lab = build_lab(scenario, initial_weights=False)
         try:
-            lab.load_state_arrays(Lab.read_checkpoint(checkpoint))
+            lab.load_state_arrays(read_checkpoint(checkpoint))
         except (ValueError, KeyError, OSError) as error:
             raise ScenarioError(f"--resume {checkpoint}: cannot load: {error}") from None
         out_dir = out_dir or Path(resume)

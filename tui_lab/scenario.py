@@ -1,4 +1,4 @@
-"""Scenario files: TOML -> a validated Scenario, and `--set` overrides.
+"""Scenario values and their schema: Field, Scenario, validation and `--set` overrides.
 
 A scenario is four tables: [scenario] (name, kind, description, seed, topic)
 common to every lab, then [data], [model], [train] (and any others) whose keys
@@ -7,6 +7,10 @@ on load: unknown keys (with a did-you-mean), wrong types, NaN, out-of-range
 numbers and unknown choices are ScenarioErrors that name the file, the key and
 what was expected. The command line turns a ScenarioError into one line on
 stderr and exit code 2.
+
+This module knows no lab kind: the kinds' schemas and cross-field checks come in
+as arguments. tui_lab/registry.py, above the labs, reads files into Scenarios
+(parse, load, resolve) with the schema of the kind each file names.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +83,18 @@ COMMON: dict[str, Field] = {
 
 @dataclass
 class Scenario:
-    """A validated scenario: values[section][key], every key present (defaults filled)."""
+    """A validated scenario: values[section][key], every key present (defaults filled).
+
+    check: the kind's cross-field check (raises ScenarioError), run again on every
+    changed copy (with_overrides, with_value); None for a kind that has none.
+    """
 
     values: dict[str, dict[str, Any]]
     schema: Schema
     source: str = "<scenario>"
     path: Path | None = None
     overrides: list[str] = field(default_factory=list)
+    check: Callable[[Scenario], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -131,19 +140,19 @@ class Scenario:
             raw.setdefault(section, {})[key] = value
         where = f"{self.source} (with --set)"
         values = validate(raw, self.schema, where)
-        scenario = Scenario(
-            values, self.schema, self.source, self.path, self.overrides + assignments
-        )
-        _check_cross_field(scenario)
-        return scenario
+        return self._checked(values, self.overrides + assignments)
 
     def with_value(self, dotted: str, value: Any) -> Scenario:
         raw = {section: dict(values) for section, values in self.values.items()}
         section, key = _split_key(dotted, self.source)
         raw.setdefault(section, {})[key] = value
         values = validate(raw, self.schema, f"{self.source} ({dotted})")
-        scenario = Scenario(values, self.schema, self.source, self.path, self.overrides)
-        _check_cross_field(scenario)
+        return self._checked(values, self.overrides)
+
+    def _checked(self, values: dict[str, dict[str, Any]], overrides: list[str]) -> Scenario:
+        scenario = Scenario(values, self.schema, self.source, self.path, overrides, self.check)
+        if self.check is not None:
+            self.check(scenario)
         return scenario
 
     def to_toml(self) -> str:
@@ -192,7 +201,8 @@ def _parse_assignment(assignment: str) -> tuple[str, Any]:
     return dotted, value
 
 
-def _did_you_mean(word: str, options) -> str:
+def did_you_mean(word: str, options) -> str:
+    """' (did you mean 'x'?)' for the closest of `options`, or ''."""
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -245,7 +255,7 @@ def check_value(value: Any, spec: Field, where: str) -> Any:
         raise AssertionError(f"unknown field kind {spec.kind!r}")
     if spec.choices is not None and value not in spec.choices:
         raise ScenarioError(
-            f"{where}: expected {expected}, got {value!r}{_did_you_mean(str(value), spec.choices)}"
+            f"{where}: expected {expected}, got {value!r}{did_you_mean(str(value), spec.choices)}"
         )
     return value
 
@@ -255,7 +265,7 @@ def validate(raw: dict[str, Any], schema: Schema, source: str) -> dict[str, dict
     values: dict[str, dict[str, Any]] = {}
     for section, table in raw.items():
         if section not in schema:
-            hint = _did_you_mean(section, schema)
+            hint = did_you_mean(section, schema)
             raise ScenarioError(
                 f"{source}: unknown section [{section}]{hint}; "
                 f"expected one of {', '.join('[' + s + ']' for s in schema)}"
@@ -264,7 +274,7 @@ def validate(raw: dict[str, Any], schema: Schema, source: str) -> dict[str, dict
             raise ScenarioError(f"{source}: {section} must be a table [{section}]")
         for key in table:
             if key not in schema[section]:
-                hint = _did_you_mean(key, schema[section])
+                hint = did_you_mean(key, schema[section])
                 known = ", ".join(schema[section])
                 raise ScenarioError(
                     f"{source}: unknown key {section}.{key}{hint}; {section} has: {known}"
@@ -284,45 +294,46 @@ def validate(raw: dict[str, Any], schema: Schema, source: str) -> dict[str, dict
     return values
 
 
-def parse(text: str, source: str = "<scenario>", path: Path | None = None) -> Scenario:
-    """TOML text -> validated Scenario. The kind's schema comes from tui_lab.labs."""
-    from tui_lab.labs import kinds, schema_for
+def build(
+    raw: dict[str, Any],
+    schema: Schema,
+    source: str,
+    path: Path | None = None,
+    check: Callable[[Scenario], None] | None = None,
+) -> Scenario:
+    """Raw TOML tables -> a validated Scenario, cross-field checks included."""
+    scenario = Scenario(validate(raw, schema, source), schema, source, path, check=check)
+    if check is not None:
+        check(scenario)
+    return scenario
 
+
+def toml_tables(text: str, source: str) -> dict[str, Any]:
+    """TOML text -> its tables, with a [scenario] table. Raises ScenarioError."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{source}: not valid TOML: {error}") from None
-    header = raw.get("scenario")
-    if not isinstance(header, dict):
+    if not isinstance(raw.get("scenario"), dict):
         raise ScenarioError(f"{source}: missing the [scenario] table (name, kind, ...)")
-    kind = header.get("kind")
-    available = kinds()
+    return raw
+
+
+def check_kind(kind: Any, available: tuple[str, ...], source: str) -> str:
+    """scenario.kind, if it names one of `available`; else a ScenarioError with a hint."""
     if not isinstance(kind, str) or kind not in available:
-        hint = _did_you_mean(str(kind), available) if isinstance(kind, str) else ""
+        hint = did_you_mean(str(kind), available) if isinstance(kind, str) else ""
         raise ScenarioError(
             f"{source}: scenario.kind: expected one of {', '.join(map(repr, available))}, "
             f"got {kind!r}{hint}"
         )
-    schema: Schema = {"scenario": COMMON, **schema_for(kind)}
-    values = validate(raw, schema, source)
-    scenario = Scenario(values, schema, source, path)
-    _check_cross_field(scenario)
-    return scenario
+    return kind
 
 
-def _check_cross_field(scenario: Scenario) -> None:
-    from tui_lab.labs import lab_module
-
-    check = getattr(lab_module(scenario.kind), "check_scenario", None)
-    if check is not None:
-        check(scenario)
-
-
-def load(path: str | Path) -> Scenario:
-    """A scenario file -> Scenario. Missing or unreadable files are ScenarioErrors."""
-    path = Path(path)
+def read_text(path: Path) -> str:
+    """A scenario file's text. Missing or unreadable files are ScenarioErrors."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
     except IsADirectoryError:
@@ -331,41 +342,3 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: not a UTF-8 text file") from None
     except OSError as error:
         raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
-    return parse(text, str(path), path)
-
-
-def bundled_paths() -> list[Path]:
-    """The scenario files shipped with tui-lab, sorted by name."""
-    folder = resources.files("scenarios")
-    return sorted(
-        (Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".toml")),
-        key=lambda path: path.stem,
-    )
-
-
-def bundled_names() -> list[str]:
-    return [path.stem for path in bundled_paths()]
-
-
-def resolve(name_or_path: str | Path) -> Scenario:
-    """A path to a .toml file, or the name of a bundled scenario (e.g. char-textgen)."""
-    text = str(name_or_path)
-    path = Path(text)
-    if path.suffix == ".toml" or path.exists() or "/" in text:
-        return load(path)
-    for bundled in bundled_paths():
-        if bundled.stem == text:
-            return load(bundled)
-    names = bundled_names()
-    raise ScenarioError(
-        f"{text}: no such scenario file or bundled scenario{_did_you_mean(text, names)}; "
-        f"bundled: {', '.join(names)}"
-    )
-
-
-def load_folder(folder: str | Path) -> list[Scenario]:
-    """Every *.toml in a folder (the picker's --scenarios DIR)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ScenarioError(f"{folder}: not a folder of scenario files")
-    return [load(path) for path in sorted(folder.glob("*.toml"))]

@@ -2,8 +2,7 @@
 
 from tui_lab.app.app import TuiLabApp
 from tui_lab.app.screens.lab import LabScreen
-from tui_lab.labs.base import Lab
-from tui_lab.scenario import resolve
+from tui_lab.registry import load_checkpoint, resolve
 
 
 async def test_generate_save_and_open_another(wait_for, notifications, tmp_path, monkeypatch):
@@ -26,7 +25,7 @@ async def test_generate_save_and_open_another(wait_for, notifications, tmp_path,
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: list(tmp_path.glob("*.npz")), what="checkpoint")
         checkpoint = next(tmp_path.glob("char-textgen-*.npz"))
-        restored = Lab.load(checkpoint)
+        restored = load_checkpoint(checkpoint)
         assert restored.scenario.name == "Char-RNN text generator"
 
         await pilot.press("ctrl+p")

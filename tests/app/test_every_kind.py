@@ -9,6 +9,7 @@ import pytest
 from tui_lab.app.app import TuiLabApp
 from tui_lab.app.catalog import load_catalog
 from tui_lab.frames import Matrix
+from tui_lab.registry import resolve
 
 
 def _one_per_kind() -> list[str]:
@@ -20,7 +21,6 @@ def _one_per_kind() -> list[str]:
 
 @pytest.mark.parametrize("name", _one_per_kind())
 async def test_kind_steps_on_a_small_terminal(name, wait_for, notifications):
-    from tui_lab.scenario import resolve
 
     app = TuiLabApp(resolve(name))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -6,6 +6,7 @@ from tui_lab.app.app import TuiLabApp
 from tui_lab.app.screens.help import HelpScreen
 from tui_lab.app.screens.lab import LabScreen
 from tui_lab.app.screens.picker import PickerScreen
+from tui_lab.registry import resolve
 
 
 def h_t(screen) -> np.ndarray:
@@ -77,7 +78,6 @@ async def test_pick_step_help_train_cancel_quit(wait_for, notifications):
 
 
 async def test_80x24_resize_keeps_working_and_reflows(wait_for):
-    from tui_lab.scenario import resolve
 
     app = TuiLabApp(resolve("char-textgen"))
     async with app.run_test(size=(140, 45)) as pilot:
@@ -102,7 +102,6 @@ async def test_80x24_resize_keeps_working_and_reflows(wait_for):
 
 
 async def test_bad_palette_value_is_a_notification_not_a_crash(wait_for, notifications):
-    from tui_lab.scenario import resolve
 
     app = TuiLabApp(resolve("char-textgen"))
     async with app.run_test(size=(120, 40)) as pilot:

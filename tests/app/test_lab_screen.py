@@ -104,7 +104,6 @@ async def test_export_writes_a_toml_that_reproduces_the_session(
     wait_for, notifications, make_fake_lab, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("tui_lab.scenario._check_cross_field", lambda scenario: None)
     lab_obj = make_fake_lab()
     app = TuiLabApp(lab_obj.scenario, lab=lab_obj)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -159,7 +158,7 @@ async def test_play_runs_to_the_end_and_stops(wait_for, make_fake_lab):
         await pilot.press("plus", "plus")
         await pilot.press("space")
         await wait_for(
-            pilot, lambda: lab.frame.t == 4 and not lab.playing, what="played to the end"
+            pilot, lambda: lab.frame.t == 4 and not lab.player.playing, what="played to the end"
         )
         await pilot.press("home")
         await wait_for(pilot, lambda: lab.frame.t == -1, what="first")

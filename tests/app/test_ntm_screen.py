@@ -7,7 +7,7 @@ heads come first (a window of slots around the heads' focus), the bits after the
 import pytest
 
 from tui_lab.app.app import TuiLabApp
-from tui_lab.scenario import resolve
+from tui_lab.registry import resolve
 
 HEADS = ("read 0", "write 0")
 

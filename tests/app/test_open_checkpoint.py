@@ -4,15 +4,14 @@ import numpy as np
 
 from tui_lab.app.app import TuiLabApp
 from tui_lab.cli import checkpoint_lab
-from tui_lab.labs import build_lab
-from tui_lab.scenario import resolve
+from tui_lab.registry import build_lab, resolve, save_checkpoint
 
 
 async def test_a_saved_ntm_opens_trained(tmp_path, wait_for):
     scenario = resolve("ntm-copy").with_overrides(["model.hidden=8", "model.slots=16"])
     trained = build_lab(scenario)
     trained.train(5)
-    trained.save(tmp_path / "checkpoint.npz")
+    save_checkpoint(trained, tmp_path / "checkpoint.npz")
 
     lab = checkpoint_lab(tmp_path)  # the folder `tui-lab run --out` writes
     assert lab.train_step == 5 and lab.loss_history == trained.loss_history

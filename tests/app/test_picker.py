@@ -4,7 +4,8 @@ from tui_lab.app.app import TuiLabApp
 from tui_lab.app.catalog import card, grouped, key_facts, load_catalog, matches
 from tui_lab.app.screens.lab import LabScreen
 from tui_lab.app.screens.picker import PickerScreen
-from tui_lab.scenario import TOPICS, resolve
+from tui_lab.registry import resolve
+from tui_lab.scenario import TOPICS
 
 
 def _visible(app) -> list[str]:

@@ -2,7 +2,7 @@
 
 from tui_lab.app.app import TuiLabApp
 from tui_lab.app.screens.prompt import PromptScreen
-from tui_lab.scenario import resolve
+from tui_lab.registry import resolve
 
 
 async def test_query_box_answers_with_the_labs_own_answer(wait_for, notifications):

@@ -7,10 +7,10 @@ import pytest
 from stepping import stepper
 
 from tui_lab.frames import Matrix, Sequence, Series
-from tui_lab.labs import build_lab
-from tui_lab.labs.base import Diverged, Lab
+from tui_lab.labs.base import Diverged
 from tui_lab.labs.stepper import Stepper
-from tui_lab.scenario import ScenarioError, parse, resolve
+from tui_lab.registry import build_lab, load_checkpoint, parse, resolve, save_checkpoint
+from tui_lab.scenario import ScenarioError
 
 BUNDLED = [
     "ntm-copy",
@@ -151,8 +151,8 @@ def test_feedforward_controller_trains_and_has_no_state_of_its_own(tmp_path):
     before = lab.score(lab.spec, 40)[1]
     lab.train(300)
     assert lab.score(lab.spec, 40)[1] < 0.75 * before
-    lab.save(tmp_path / "c.npz")
-    resumed = Lab.load(tmp_path / "c.npz")
+    save_checkpoint(lab, tmp_path / "c.npz")
+    resumed = load_checkpoint(tmp_path / "c.npz")
     np.testing.assert_array_equal(resumed.flat, lab.flat)
 
 
@@ -257,8 +257,8 @@ def test_resume_equals_uninterrupted(tmp_path, sets):
     straight.train(6)
     first = build_lab(tiny(*sets))
     first.train(3)
-    first.save(tmp_path / "c.npz")
-    resumed = Lab.load(tmp_path / "c.npz")
+    save_checkpoint(first, tmp_path / "c.npz")
+    resumed = load_checkpoint(tmp_path / "c.npz")
     resumed.train(3)
     np.testing.assert_array_equal(resumed.flat, straight.flat)
 

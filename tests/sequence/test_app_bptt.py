@@ -3,7 +3,7 @@
 import asyncio
 
 from tui_lab.app.app import TuiLabApp
-from tui_lab.scenario import resolve
+from tui_lab.registry import resolve
 
 
 async def wait_until(pilot, predicate, what, timeout=20.0):

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 from stepping import stepper
 
-from tui_lab import scenario
+from tui_lab import registry, scenario
 from tui_lab.frames import Matrix, Series
-from tui_lab.labs import build_lab
-from tui_lab.labs.base import Lab
+from tui_lab.registry import build_lab, load_checkpoint, save_checkpoint
 
 COMPARE = """
 [scenario]
@@ -26,12 +25,12 @@ updates = 4
 
 
 def test_each_cell_trains_exactly_as_its_own_sequence_lab():
-    compare = build_lab(scenario.parse(COMPARE))
+    compare = build_lab(registry.parse(COMPARE))
     compare.train(4)
     alone_text = COMPARE.replace('kind = "compare"', 'kind = "sequence"').replace(
         "[model]", '[model]\ncell = "lstm"'
     )
-    alone = build_lab(scenario.parse(alone_text))
+    alone = build_lab(registry.parse(alone_text))
     alone.train(4)
     for name, value in alone.parameters().items():
         np.testing.assert_array_equal(compare.parameters()[f"lstm/{name}"], value)
@@ -45,7 +44,7 @@ def test_each_cell_trains_exactly_as_its_own_sequence_lab():
 
 
 def test_cells_step_together_over_one_input():
-    compare = build_lab(scenario.parse(COMPARE))
+    compare = build_lab(registry.parse(COMPARE))
     compare.train(2)
     stepper(compare).reset("ABBAAB")
     frames = [stepper(compare).step() for _ in range(12)]
@@ -66,12 +65,12 @@ def test_cells_step_together_over_one_input():
 
 
 def test_compare_resumes_exactly(tmp_path):
-    one = build_lab(scenario.parse(COMPARE))
+    one = build_lab(registry.parse(COMPARE))
     one.train(4)
-    two = build_lab(scenario.parse(COMPARE))
+    two = build_lab(registry.parse(COMPARE))
     two.train(2)
-    two.save(tmp_path / "c.npz")
-    resumed = Lab.load(tmp_path / "c.npz")
+    save_checkpoint(two, tmp_path / "c.npz")
+    resumed = load_checkpoint(tmp_path / "c.npz")
     resumed.train(2)
     for name, value in one.parameters().items():
         np.testing.assert_array_equal(resumed.parameters()[name], value)
@@ -81,7 +80,7 @@ def test_compare_resumes_exactly(tmp_path):
 def test_compare_rejects_unknown_cells():
     bad = COMPARE.replace("hidden = 4", 'hidden = 4\ncells = ["rnn", "transformer"]')
     with pytest.raises(scenario.ScenarioError, match="model.cells: expected distinct cells"):
-        scenario.parse(bad)
+        registry.parse(bad)
 
 
 SEQ2SEQ = """
@@ -101,7 +100,7 @@ updates = 2
 
 
 def test_attention_matrix_grows_one_row_per_decoder_step():
-    lab = build_lab(scenario.parse(SEQ2SEQ.format(attention="true")))
+    lab = build_lab(registry.parse(SEQ2SEQ.format(attention="true")))
     lab.train(2)
     stepper(lab).reset("abcda")
     assert stepper(lab).length == 10
@@ -122,7 +121,7 @@ def test_attention_matrix_grows_one_row_per_decoder_step():
 
 
 def test_plain_encoder_decoder_has_no_attention_panel():
-    lab = build_lab(scenario.parse(SEQ2SEQ.format(attention="false")))
+    lab = build_lab(registry.parse(SEQ2SEQ.format(attention="false")))
     frames = [stepper(lab).step() for _ in range(10)]
     assert "attention" not in [p.name for p in frames[-1].panels]
     assert "attention.v" not in lab.parameters()
@@ -132,12 +131,12 @@ def test_plain_encoder_decoder_has_no_attention_panel():
 
 def test_seq2seq_resumes_exactly(tmp_path):
     text = SEQ2SEQ.format(attention="true")
-    one = build_lab(scenario.parse(text))
+    one = build_lab(registry.parse(text))
     one.train(4)
-    two = build_lab(scenario.parse(text))
+    two = build_lab(registry.parse(text))
     two.train(2)
-    two.save(tmp_path / "s.npz")
-    resumed = Lab.load(tmp_path / "s.npz")
+    save_checkpoint(two, tmp_path / "s.npz")
+    resumed = load_checkpoint(tmp_path / "s.npz")
     resumed.train(2)
     for name, value in one.parameters().items():
         np.testing.assert_array_equal(resumed.parameters()[name], value)

@@ -1,11 +1,11 @@
 """The cheapest bundled scenarios run in full: their headline figures hold (seconds each)."""
 
-from tui_lab import scenario
+from tui_lab import registry
 from tui_lab.runner import EXIT_OK, run
 
 
 def full(name, *overrides):
-    result = run(scenario.resolve(name).with_overrides(list(overrides)), None, quiet=True)
+    result = run(registry.resolve(name).with_overrides(list(overrides)), None, quiet=True)
     assert result.exit_code == EXIT_OK
     return result.summary["metrics"]
 

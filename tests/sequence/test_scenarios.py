@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from stepping import stepper
 
-from tui_lab import scenario
-from tui_lab.labs.base import Lab
+from tui_lab import registry
+from tui_lab.registry import load_checkpoint
 from tui_lab.runner import EXIT_DIVERGED, EXIT_OK, run
 
 NAMES = [
@@ -30,7 +30,7 @@ NAMES = [
 
 def test_all_are_bundled_under_rnn_types():
     for name in NAMES:
-        loaded = scenario.resolve(name)
+        loaded = registry.resolve(name)
         assert loaded.topic == "rnn types"
         assert "FIGURES" not in loaded.description
         assert f"tui-lab run {name}" in loaded.description  # says how to reproduce its figures
@@ -38,7 +38,7 @@ def test_all_are_bundled_under_rnn_types():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_runs_a_few_updates_headless(name, tmp_path):
-    short = scenario.resolve(name).with_overrides(["train.updates=3", "data.eval_size=16"])
+    short = registry.resolve(name).with_overrides(["train.updates=3", "data.eval_size=16"])
     result = run(short, tmp_path, quiet=True)
     assert result.exit_code == EXIT_OK
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -54,19 +54,19 @@ def test_runs_a_few_updates_headless(name, tmp_path):
 
 
 def test_exploding_without_clipping_diverges_and_keeps_a_checkpoint(tmp_path):
-    loud = scenario.resolve("exploding-gradients").with_overrides(
+    loud = registry.resolve("exploding-gradients").with_overrides(
         ["train.clip=0", "train.updates=40"]
     )
     result = run(loud, tmp_path, quiet=True)
     assert result.exit_code == EXIT_DIVERGED
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"].startswith("diverged") and summary["steps"] < 40
-    kept = Lab.load(tmp_path / "checkpoint.npz")
+    kept = load_checkpoint(tmp_path / "checkpoint.npz")
     assert all(np.isfinite(p).all() for p in kept.parameters().values())
 
 
 def test_exploding_with_clipping_trains_through_the_same_updates(tmp_path):
-    clipped = scenario.resolve("exploding-gradients").with_overrides(["train.updates=40"])
+    clipped = registry.resolve("exploding-gradients").with_overrides(["train.updates=40"])
     result = run(clipped, tmp_path, quiet=True)
     assert result.exit_code == EXIT_OK
     assert result.summary["metrics"]["grad_norm_max"] > 100  # the gradients did explode

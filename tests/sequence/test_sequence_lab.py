@@ -5,10 +5,9 @@ import pytest
 from stepping import stepper
 
 from kernels import gru, lstm, rnn
-from tui_lab import scenario
+from tui_lab import registry, scenario
 from tui_lab.frames import Matrix, Series
-from tui_lab.labs import build_lab
-from tui_lab.labs.base import Lab
+from tui_lab.registry import build_lab, load_checkpoint, save_checkpoint
 
 KERNELS = {"rnn": rnn, "lstm": lstm, "gru": gru}
 
@@ -23,7 +22,7 @@ def make(**values):
         )
     for section, entries in sections.items():
         lines += [f"[{section}]", *entries]
-    return build_lab(scenario.parse("\n".join(lines)))
+    return build_lab(registry.parse("\n".join(lines)))
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
@@ -144,8 +143,8 @@ def test_resume_equals_an_uninterrupted_run(tmp_path):
     one.train(5)
     two = make(data__task="parity", data__length=5, model__cell="gru", model__hidden=4)
     two.train(3)
-    two.save(tmp_path / "c.npz")
-    resumed = Lab.load(tmp_path / "c.npz")
+    save_checkpoint(two, tmp_path / "c.npz")
+    resumed = load_checkpoint(tmp_path / "c.npz")
     resumed.train(2)
     for name, value in one.parameters().items():
         np.testing.assert_array_equal(resumed.parameters()[name], value)

@@ -8,12 +8,11 @@ import tracemalloc
 import pytest
 
 from tui_lab import bptt
-from tui_lab.labs import build_lab
 from tui_lab.labs.seq2seq import MAX_SOURCE_LETTERS
 from tui_lab.labs.sequence import MAX_STEPPING_SYMBOLS
 from tui_lab.labs.stepper import Stepper
 from tui_lab.models import Linear, Recurrent
-from tui_lab.scenario import resolve
+from tui_lab.registry import build_lab, resolve
 from tui_lab.seq2seq import Seq2Seq
 from tui_lab.seqnet import SequenceNet
 

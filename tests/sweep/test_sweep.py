@@ -16,14 +16,15 @@ import time
 import numpy as np
 import pytest
 
-from tui_lab import cli, runner, scenario
+from tui_lab import cli, registry, runner
+from tui_lab.scenario import ScenarioError
 from tui_lab.sweep import build_plan, run_sweep
 
 TINY = ["--set", "train.updates=40", "--set", "data.eval_size=64"]
 
 
 def single_run(name, overrides, out):
-    loaded = scenario.resolve(name).with_overrides(overrides)
+    loaded = registry.resolve(name).with_overrides(overrides)
     return runner.run(loaded, out, quiet=True)
 
 
@@ -131,7 +132,7 @@ def test_resume_refuses_a_folder_of_other_settings(tmp_path):
     out = tmp_path / "sweep"
     run_sweep(build_plan("many-to-one", "0", [], TINY[1::2], []), out, workers=1, quiet=True)
     other = build_plan("many-to-one", "0", [], ["train.updates=41", "data.eval_size=64"], [])
-    with pytest.raises(scenario.ScenarioError, match="was made with --set"):
+    with pytest.raises(ScenarioError, match="was made with --set"):
         run_sweep(other, out, workers=1, quiet=True)
 
 
@@ -308,7 +309,7 @@ def test_the_scenario_file_and_its_data_travel_with_the_runs(tmp_path):
     )
     plan = build_plan(str(folder / "poem.toml"), "0-1", [], [], [])
     expected = runner.run(
-        scenario.load(folder / "poem.toml").with_overrides(["scenario.seed=1"]), None, quiet=True
+        registry.load(folder / "poem.toml").with_overrides(["scenario.seed=1"]), None, quiet=True
     ).summary
     (folder / "texts" / "poem.txt").unlink()
     (folder / "poem.toml").unlink()

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from stepping import stepper
 
-from tui_lab import scenario
-from tui_lab.labs import build_lab
+from tui_lab import registry
+from tui_lab.registry import build_lab
 from tui_lab.scenario import ScenarioError
 from tui_lab.tasks import series as ts
 
@@ -14,7 +14,7 @@ from tui_lab.tasks import series as ts
 def small(**extra):
     overrides = ["model.hidden=6", "train.epochs=1"]
     overrides += [f"{key}={value}" for key, value in extra.items()]
-    return build_lab(scenario.resolve("anomaly-sensor").with_overrides(overrides))
+    return build_lab(registry.resolve("anomaly-sensor").with_overrides(overrides))
 
 
 def test_training_and_validation_data_stay_clean():

@@ -6,17 +6,17 @@ import pytest
 from gradcheck import numeric_grad
 from stepping import stepper
 
-from tui_lab import scenario
+from tui_lab import registry
 from tui_lab.frames import Matrix, Sequence, Series
-from tui_lab.labs import build_lab
 from tui_lab.models import Linear, Recurrent
+from tui_lab.registry import build_lab, load_checkpoint, save_checkpoint
 from tui_lab.tasks import series as ts
 
 
 def sine_lab(**extra):
     overrides = ["model.hidden=6", "train.epochs=1", "data.length=300", "rollout.steps=5"]
     overrides += [f"{key}={value}" for key, value in extra.items()]
-    return build_lab(scenario.resolve("forecast-sine").with_overrides(overrides))
+    return build_lab(registry.resolve("forecast-sine").with_overrides(overrides))
 
 
 def csv_lab(tmp_path, values, name, **extra):
@@ -25,7 +25,7 @@ def csv_lab(tmp_path, values, name, **extra):
     overrides = [f"data.csv={path}", "data.column=v", "data.date_column=t", "data.lookback=6"]
     overrides += ["data.horizon=2", "model.hidden=4", "train.epochs=1"]
     overrides += [f"{key}={value}" for key, value in extra.items()]
-    return build_lab(scenario.resolve("forecast-co2").with_overrides(overrides))
+    return build_lab(registry.resolve("forecast-co2").with_overrides(overrides))
 
 
 @pytest.mark.parametrize("relative", [False, True])
@@ -99,8 +99,8 @@ def test_resume_from_a_checkpoint_equals_an_uninterrupted_run(tmp_path):
     straight.train(8)
     first = sine_lab(**{"train.epochs": 2})
     first.train(5)
-    first.save(tmp_path / "c.npz")
-    resumed = type(first).load(tmp_path / "c.npz")
+    save_checkpoint(first, tmp_path / "c.npz")
+    resumed = load_checkpoint(tmp_path / "c.npz")
     resumed.train(3)
     for name, value in straight.parameters().items():
         np.testing.assert_array_equal(resumed.parameters()[name], value)
@@ -187,7 +187,7 @@ def test_plain_rnn_and_gru_cells_step_and_train(cell, layers):
 
 
 def test_co2_dates_label_the_test_tail():
-    lab = build_lab(scenario.resolve("forecast-co2").with_overrides(["model.hidden=4"]))
+    lab = build_lab(registry.resolve("forecast-co2").with_overrides(["model.hidden=4"]))
     span = lab.test_span()
     assert span == {"test_from": "1996-06", "test_to": "2001-12"}
     assert lab.splits.bounds("test") == (377, 444)

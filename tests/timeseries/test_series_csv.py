@@ -6,8 +6,8 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from tui_lab import cli, scenario
-from tui_lab.labs import build_lab
+from tui_lab import cli, registry
+from tui_lab.registry import build_lab
 from tui_lab.scenario import ScenarioError
 from tui_lab.tasks import series as ts
 
@@ -105,7 +105,7 @@ def test_a_good_csv_given_on_the_command_line_is_relative_to_the_working_directo
 ):
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "t,v\n" + "".join(f"{k},{np.sin(k / 2):.4f}\n" for k in range(120)), "s.csv")
-    loaded = scenario.resolve("forecast-co2").with_overrides(
+    loaded = registry.resolve("forecast-co2").with_overrides(
         [
             "data.csv=s.csv",
             "data.column=v",

@@ -7,22 +7,22 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from tui_lab import scenario
-from tui_lab.labs import build_lab
+from tui_lab import registry
 from tui_lab.labs.anomaly import AnomalyWalk
 from tui_lab.labs.forecast import ForecastWalk
 from tui_lab.labs.stepper import Stepper
 from tui_lab.models import Recurrent
+from tui_lab.registry import build_lab
 
 
 def forecast_lab(*overrides):
     base = ["model.hidden=6", "train.epochs=1", "data.length=300", "rollout.steps=5"]
-    return build_lab(scenario.resolve("forecast-sine").with_overrides([*base, *overrides]))
+    return build_lab(registry.resolve("forecast-sine").with_overrides([*base, *overrides]))
 
 
 def anomaly_lab(*overrides):
     base = ["model.hidden=6", "train.epochs=1"]
-    return build_lab(scenario.resolve("anomaly-sensor").with_overrides([*base, *overrides]))
+    return build_lab(registry.resolve("anomaly-sensor").with_overrides([*base, *overrides]))
 
 
 def _no_model(monkeypatch):
@@ -137,9 +137,10 @@ def _walk_and_step(steps, warm) -> tuple[int, int, int]:
 
 
 def test_a_long_forecast_walk_holds_o_t_memory_and_nothing_per_step():
-    """A rollout of 1,000 steps, the most a scenario allows (T = 1,008). states and gates of an LSTM of 8 are 384 bytes
-    a step; with the strip's tokens the walk needs ~1 kB a step. Frames that kept a copy of
-    the strip's traces per step (O(T^2)) would need ~0.4 GB."""
+    """A rollout of 1,000 steps, the most a scenario allows (T = 1,008). states and gates
+    of an LSTM of 8 are 384 bytes a step; with the strip's tokens the walk needs ~1 kB a
+    step. Frames that kept a copy of the strip's traces per step (O(T^2)) would need
+    ~0.4 GB."""
     lab = forecast_lab("model.hidden=8", "data.lookback=8", "rollout.steps=1000")
     held, grown, peak = _walk_and_step(Stepper(lab), forecast_lab("model.hidden=8"))
     T = 1008

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 from stepping import stepper
 
-from tui_lab import cli, scenario
-from tui_lab.labs import build_lab
+from tui_lab import cli, registry
+from tui_lab.registry import build_lab
 
 NAMES = ["forecast-sine", "forecast-co2", "forecast-random-walk", "anomaly-sensor"]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_each_scenario_runs_a_few_updates_and_steps(name):
-    loaded = scenario.resolve(name)
+    loaded = registry.resolve(name)
     assert loaded.topic == "time series" and "{" not in loaded.description
     lab = build_lab(loaded.with_overrides(["model.hidden=8"]))
     lab.train(3)
@@ -55,7 +55,7 @@ def test_anomaly_sensor_reaches_precision_and_recall_of_0_9_with_the_default_see
 
 def test_forecast_co2_lstm_beats_seasonal_naive_with_the_bundled_settings():
     """The acceptance run itself (about 20 s): the full scenario, default seed."""
-    lab = build_lab(scenario.resolve("forecast-co2"))
+    lab = build_lab(registry.resolve("forecast-co2"))
     lab.train(lab.total_train_steps())
     metrics = lab.evaluate()
     assert metrics["mae"] < 0.5 * metrics["mae_seasonal_naive"]
@@ -64,7 +64,7 @@ def test_forecast_co2_lstm_beats_seasonal_naive_with_the_bundled_settings():
 
 
 def test_forecast_random_walk_does_not_beat_naive_beyond_noise():
-    lab = build_lab(scenario.resolve("forecast-random-walk"))
+    lab = build_lab(registry.resolve("forecast-random-walk"))
     lab.train(lab.total_train_steps())
     metrics = lab.evaluate()
     assert abs(metrics["naive_gap_z"]) < 2.0

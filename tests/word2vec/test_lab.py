@@ -5,19 +5,17 @@ import pytest
 from stepping import stepper
 
 from kernels.word2vec import update_pair
-from tui_lab import cli
-from tui_lab import scenario as scenario_module
+from tui_lab import cli, registry
 from tui_lab.embeddings import KeyedVectors
 from tui_lab.frames import Matrix, TopK
-from tui_lab.labs import build_lab
-from tui_lab.labs.base import Lab
+from tui_lab.registry import build_lab, load_checkpoint, save_checkpoint
 from tui_lab.scenario import ScenarioError
 
 SMALL = ["data.sentences=6000", "model.dim=30", "train.workers=1"]
 
 
 def lab_for(name, *sets):
-    return build_lab(scenario_module.resolve(name).with_overrides([*SMALL, *sets]))
+    return build_lab(registry.resolve(name).with_overrides([*SMALL, *sets]))
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +62,8 @@ def test_one_worker_runs_are_deterministic_and_resume_exactly(tmp_path):
     straight.train(straight.total_train_steps())
     first = lab_for("word2vec-skipgram", "train.epochs=2")
     first.train(7)
-    first.save(tmp_path / "ck.npz")
-    resumed = Lab.load(tmp_path / "ck.npz")
+    save_checkpoint(first, tmp_path / "ck.npz")
+    resumed = load_checkpoint(tmp_path / "ck.npz")
     resumed.train(resumed.total_train_steps() - resumed.train_step)
     np.testing.assert_array_equal(resumed.trainer.W_in, straight.trainer.W_in)
     np.testing.assert_array_equal(resumed.trainer.W_out, straight.trainer.W_out)
@@ -170,7 +168,7 @@ def test_stepping_after_training_starts_the_sentence_over():
 def test_softmax_vocabulary_limit(tmp_path):
     big = tmp_path / "big.txt"
     big.write_text(" ".join(f"w{i} w{i}" for i in range(10_001)))
-    scenario = scenario_module.resolve("word2vec-cbow").with_overrides(
+    scenario = registry.resolve("word2vec-cbow").with_overrides(
         [f"data.corpus={big}", "data.min_count=1"]
     )
     with pytest.raises(ScenarioError) as error:

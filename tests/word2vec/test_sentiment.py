@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from stepping import stepper
 
-from tui_lab import scenario as scenario_module
-from tui_lab.labs import build_lab
+from tui_lab import registry
 from tui_lab.labs.w2v_sentiment import VARIANTS
+from tui_lab.registry import build_lab
 from tui_lab.tasks import sentiment
 
 
@@ -38,7 +38,7 @@ def test_held_out_adjectives_only_outside_the_labelled_training_set():
 
 @pytest.fixture(scope="module")
 def trained():
-    scenario = scenario_module.resolve("w2v-sentiment").with_overrides(
+    scenario = registry.resolve("w2v-sentiment").with_overrides(
         ["data.train_sentences=400", "data.test_sentences=300", "data.unlabelled_sentences=3000",
          "embedding.epochs=5", "train.epochs=4", "model.hidden=12"]
     )  # fmt: skip

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tui_lab.embeddings import KeyedVectors
-from tui_lab.labs import build_lab
-from tui_lab.scenario import ScenarioError, resolve
+from tui_lab.registry import build_lab, resolve
+from tui_lab.scenario import ScenarioError
 
 # Three words, two dimensions, written by hand: the binary layout is the header line, then
 # per word its UTF-8 bytes, a space and two little-endian float32s.

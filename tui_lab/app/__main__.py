@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from tui_lab.app import run_app
-from tui_lab.scenario import ScenarioError, resolve
+from tui_lab.registry import resolve
+from tui_lab.scenario import ScenarioError
 
 
 def main(argv: list[str]) -> int:

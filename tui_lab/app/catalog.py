@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_lab import scenario as scenarios
+from tui_lab import registry
 from tui_lab.scenario import TOPICS, Scenario, ScenarioError
 
 
@@ -32,9 +32,9 @@ def key_of(entry: Scenario) -> str:
 def load_catalog(folders=()) -> Catalog:
     """Bundled scenarios, then every *.toml of each folder. Bad files become problems."""
     catalog = Catalog()
-    for path in scenarios.bundled_paths():
+    for path in registry.bundled_paths():
         try:
-            catalog.entries.append(scenarios.load(path))
+            catalog.entries.append(registry.load(path))
         except ScenarioError as error:
             catalog.problems.append(str(error))
     for folder in folders:
@@ -44,7 +44,7 @@ def load_catalog(folders=()) -> Catalog:
             continue
         for path in sorted(folder.glob("*.toml")):
             try:
-                catalog.entries.append(scenarios.load(path))
+                catalog.entries.append(registry.load(path))
             except ScenarioError as error:
                 catalog.problems.append(str(error))
     return catalog

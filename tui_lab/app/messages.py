@@ -8,13 +8,16 @@ from tui_lab.frames import Frame
 
 
 class LabReady(Message):
-    """The lab is built and its kernels are compiled."""
+    """The lab is built and its kernels are compiled. `preview`: the frame of the first
+    step (t = 0), for the screen to lay out ahead of the user's first key (None when a
+    step is not a pure view, e.g. Word2Vec's steps apply updates)."""
 
-    def __init__(self, lab, frame: Frame, note: str = ""):
+    def __init__(self, lab, frame: Frame, note: str = "", preview: Frame | None = None):
         super().__init__()
         self.lab = lab
         self.frame = frame
         self.note = note
+        self.preview = preview
 
 
 class FrameReady(Message):

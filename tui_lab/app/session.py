@@ -15,8 +15,9 @@ import time
 
 from tui_lab.app import messages
 from tui_lab.app.compute import ComputeThread, shared
-from tui_lab.labs import build_lab
+from tui_lab.frames import Frame
 from tui_lab.labs.stepper import Stepper
+from tui_lab.registry import build_lab, save_checkpoint
 
 TRAIN_CHUNK_S = 0.03  # a key pressed mid-training waits at most one chunk
 TRAIN_FRAME_EVERY_S = 0.3
@@ -74,14 +75,14 @@ class LabSession:
             lab = self.lab if self.lab is not None else build_lab(self.scenario)
             self._warm(lab)
             stepper = Stepper(lab)
-            return stepper, stepper.frame()
+            return stepper, stepper.frame(), first_step_preview(stepper)
 
         def done(result):
-            stepper, frame = result
+            stepper, frame, preview = result
             lab = stepper.lab
             self.lab, self.stepper = lab, stepper
             self.scenario = lab.scenario
-            self._post(messages.LabReady(lab, frame))
+            self._post(messages.LabReady(lab, frame, preview=preview))
 
         self._submit("open", run, done)
 
@@ -139,7 +140,7 @@ class LabSession:
 
     def save(self, path) -> None:
         def run():
-            self.lab.save(path)
+            save_checkpoint(self.lab, path)
             return path
 
         self._submit("save", run, lambda p: self._post(messages.Notice(f"checkpoint saved to {p}")))
@@ -149,14 +150,14 @@ class LabSession:
 
         def run():
             if self.lab.set_value(dotted, value):
-                return "live", self._stepper(), self._stepper().frame()
+                return "live", self._stepper(), self._stepper().frame(), None
             lab = build_lab(new_scenario)
             self._warm(lab)
             stepper = Stepper(lab)
-            return "rebuilt", stepper, stepper.frame()
+            return "rebuilt", stepper, stepper.frame(), first_step_preview(stepper)
 
         def done(result):
-            how, stepper, frame = result
+            how, stepper, frame, preview = result
             lab = stepper.lab
             self.lab, self.stepper = lab, stepper
             self.scenario = lab.scenario
@@ -164,7 +165,7 @@ class LabSession:
                 self._post(messages.FrameReady(frame, f"{dotted} = {value!r} (applied live)"))
             else:
                 note = f"{dotted} = {value!r}: model rebuilt, training starts over"
-                self._post(messages.LabReady(lab, frame, note))
+                self._post(messages.LabReady(lab, frame, note, preview))
 
         self._submit("set " + dotted, run, done)
 
@@ -222,6 +223,19 @@ class LabSession:
     def close(self) -> None:
         self.stop_training()
         self.closed = True
+
+
+def first_step_preview(stepper: Stepper) -> Frame | None:
+    """The frame the first step will show (t = 0), without moving the cursor, so the
+    screen can mount and draw its panels while the lab opens; None if the walk is empty
+    or its steps apply updates (building that frame would train)."""
+    walk = stepper.walk
+    if walk.steps_are_updates or walk.length == 0 or stepper.t != -1:
+        return None
+    try:
+        return stepper.lab.frame(walk, 0)
+    except Exception:  # only a head start: the step itself reports the error
+        return None
 
 
 def loss_text(loss) -> str:

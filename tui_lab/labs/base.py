@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_lab.files import atomic_save_npz
 from tui_lab.frames import Frame
 
 Progress = Callable[[int, dict], None]
@@ -189,30 +188,6 @@ class Lab(ABC):
         self.train_step = int(meta["train_step"])
         self.loss_history = [float(x) for x in arrays["loss_history"][-LOSS_TAIL:]]
         self.changed()
-
-    def save(self, path: str | Path) -> None:
-        """Write a checkpoint atomically: weights, optimizer state, step, scenario."""
-        atomic_save_npz(path, self.state_arrays())
-
-    @staticmethod
-    def read_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-
-    @classmethod
-    def load(cls, path: str | Path):
-        """A checkpoint -> the lab it came from (its scenario is stored inside)."""
-        from tui_lab import scenario as scenario_module
-        from tui_lab.labs import build_lab
-
-        arrays = cls.read_checkpoint(path)
-        meta = json.loads(bytes(arrays["meta"]).decode("utf-8"))
-        scenario = scenario_module.parse(
-            meta["scenario_toml"], meta.get("scenario_source", str(path))
-        )
-        lab = build_lab(scenario, initial_weights=False)
-        lab.load_state_arrays(arrays)
-        return lab
 
     # ---- hooks for subclasses ------------------------------------------------
     @abstractmethod

@@ -84,7 +84,7 @@ def _check_same_scenario(out: Path, plan: SweepPlan) -> None:
 def headline(kind: str, numeric: dict[str, float], limit: int = 3) -> dict[str, float]:
     """The metrics a run's progress line shows: the lab's HEADLINE_METRICS if it declares
     them, else its first few numeric metrics."""
-    from tui_lab.labs import lab_module
+    from tui_lab.registry import lab_module
 
     declared = getattr(lab_module(kind), "HEADLINE_METRICS", ())
     names = [name for name in declared if name in numeric] or list(numeric)[:limit]

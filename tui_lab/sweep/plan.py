@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_lab import scenario as scenario_module
+from tui_lab import registry
 from tui_lab.scenario import Scenario, ScenarioError
 
 DEFAULT_SEEDS = "0-4"
@@ -191,7 +191,7 @@ def build_plan(
 ) -> SweepPlan:
     """Parse and validate every argument and every grid point; ScenarioError on the first
     problem, naming the argument, the key and what was expected."""
-    base = scenario_module.resolve(name)
+    base = registry.resolve(name)
     seeds = parse_seeds(seeds_text or DEFAULT_SEEDS)
     thresholds = [parse_threshold(text) for text in threshold_texts]
     axes: dict[str, list[str]] = {}

@@ -86,7 +86,7 @@ def _execute(task: RunTask) -> RunOutcome:
         one_compute_thread()
         from rich.console import Console
 
-        from tui_lab import runner, scenario
+        from tui_lab import registry, runner
 
         with tempfile.TemporaryDirectory(prefix=f"tui-lab-{task.run_id}-") as temp:
             folder = Path(temp)
@@ -99,7 +99,7 @@ def _execute(task: RunTask) -> RunOutcome:
                     target = path.parent / relative
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(contents)
-            loaded = scenario.parse(task.scenario_text, task.scenario_source, path)
+            loaded = registry.parse(task.scenario_text, task.scenario_source, path)
             loaded = loaded.with_overrides(list(task.overrides))
             out = folder / "out"
             quiet = Console(stderr=True, quiet=True)

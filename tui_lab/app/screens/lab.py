@@ -10,6 +10,14 @@ column): they come first, at full width, with the weighting histories (group
 Frames come from the compute thread as messages; the screen keeps only the
 newest and redraws at most DRAW_HZ times a second, right away when it has been
 idle, and only the panels in sight.
+
+A box stays mounted once made: a frame without its panel hides it, and a later frame
+shows it again without mounting it anew. While a lab opens, the screen lays out and
+draws the first step's frame unseen (the session sends it along: LabReady.preview)
+before it shows t = -1, so the first step shows boxes already drawn at their width: one
+layout pass. It used to mount them, draw them at a guessed width, lay them out, draw
+them again and lay them out again (char-textgen-lstm at 140x45: ~8x the UI work of a
+later step; scripts/measure_app_latency.py).
 """
 
 from __future__ import annotations
@@ -23,10 +31,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Label, ProgressBar
 
 from tui_lab import frames
 from tui_lab.app import messages
+from tui_lab.app.player import Player
 from tui_lab.app.screens.lab_actions import LabActions
 from tui_lab.app.session import LabSession, loss_text
 from tui_lab.app.widgets.panels import CellClicked, PanelBox, box_for
@@ -36,8 +46,10 @@ from tui_lab.render.colors import no_color_requested
 
 DRAW_HZ = 30
 TICK_S = 1 / 50
-SPEEDS = (1, 2, 5, 10, 20, 25)
 NARROW = 110
+
+
+PLACES = ("memory", "history", "inputs", "matrices", "side")
 
 
 def place_of(panel: frames.Panel) -> str:
@@ -47,6 +59,11 @@ def place_of(panel: frames.Panel) -> str:
     if isinstance(panel, frames.Matrix):
         return panel.group if panel.group in ("memory", "history") else "matrices"
     return "side"
+
+
+def box_key(panel: frames.Panel) -> tuple[str, str, str]:
+    """A box shows panels of one kind and name, in one place."""
+    return (type(panel).__name__, panel.name, place_of(panel))
 
 
 class LabScreen(LabActions, Screen):
@@ -85,13 +102,17 @@ class LabScreen(LabActions, Screen):
         self.previous: dict = {}
         self.selection = None
         self.zoom = "auto"
-        self.playing = False
-        self.speed = 3  # index into SPEEDS
-        self.boxes: dict[str, PanelBox] = {}
+        self.player = Player(
+            step=lambda: self.session.call("step", "step"),
+            first=lambda: self.session.call("first", "first"),
+            in_flight=lambda: self.session.pending,
+        )
+        self.boxes: dict[str, PanelBox] = {}  # the current frame's, by panel name
+        self._mounted: dict[tuple[str, str, str], PanelBox] = {}  # shown or hidden
         self._panel_key: tuple | None = None
+        self._opening: tuple[frames.Frame, str] | None = None  # shown after the preview
         self._dirty = False
         self._last_draw = 0.0
-        self._last_play_step = 0.0
         self.live_step = 0
         self.live_loss = None
         self.train_label = ""
@@ -135,12 +156,70 @@ class LabScreen(LabActions, Screen):
         self.scenario = message.lab.scenario
         self.query_one("#loading").display = False
         self.query_one("#body").display = True
+        self._forget_boxes_but(message.frame, message.preview)
         self.previous = {}
-        self._set_frame(message.frame)
-        if message.note:
-            self.notify(message.note, title="scenario changed")
+        self.frame = None
+        self._opening = (message.frame, message.note)
+        preview = message.preview
+        if preview is None or all(box_key(panel) in self._mounted for panel in preview.panels):
+            self._show_opened()
+            return
+        # Lay out and draw the first step's frame unseen, then show t = -1 (_draw_ahead).
+        self.query_one("#body").styles.opacity = 0.0
+        boxes = self._arrange(preview)
+        self._panel_key = None  # the next frame arranges the boxes for itself
+        self.call_after_refresh(self._draw_ahead, preview, boxes)
+        self.set_timer(1.0, self._show_opened)  # in case no layout pass comes
+
+    def _draw_ahead(self, preview: frames.Frame, boxes: dict[str, PanelBox]) -> None:
+        """Poll until the preview's boxes are laid out, drawn at their width and laid out
+        again to what they drew (so showing them at the first step changes no size and
+        needs one layout pass); then show the opened lab's frame."""
+        if self._opening is None:
+            return  # a frame came first, or the time ran out
+        if all(box.content_size.width > 4 for box in boxes.values()):
+            options = self.render_options()
+            viewport = self.query_one("#body").region
+            in_sight = [
+                panel for panel in preview.panels if boxes[panel.name].region.overlaps(viewport)
+            ]
+            for panel in in_sight:
+                boxes[panel.name].show(panel, options)  # draws only what changed
+            if all(boxes[panel.name].settled() for panel in in_sight):
+                self._show_opened()
+                return
+        self.set_timer(0.01, lambda: self._draw_ahead(preview, boxes))
+
+    def _show_opened(self) -> None:
+        if self._opening is None:
+            return
+        frame, note = self._opening
+        self._opening = None
+        body = self.query_one("#body")
+        if body.styles.opacity < 1:
+            body.styles.opacity = 1.0
+            # Opacity repaints the body's children, not the scrollbars, which would keep
+            # the colours they were painted with unseen (a black thumb).
+            for widget in body.walk_children(with_self=True):
+                if isinstance(widget, Widget) and widget.is_scrollable:
+                    if widget.show_vertical_scrollbar:
+                        widget.vertical_scrollbar.refresh()
+                    if widget.show_horizontal_scrollbar:
+                        widget.horizontal_scrollbar.refresh()
+        self._set_frame(frame)
+        if self._dirty:  # drawn now, so the boxes are those of the frame shown
+            self.draw()
+        if note:
+            self.notify(note, title="scenario changed")
+
+    def _forget_boxes_but(self, *kept: frames.Frame | None) -> None:
+        """Unmount the boxes of panels in none of `kept` (a rebuilt lab's other panels)."""
+        keys = {box_key(panel) for frame in kept if frame is not None for panel in frame.panels}
+        for key in [key for key in self._mounted if key not in keys]:
+            self._mounted.pop(key).remove()
 
     def on_frame_ready(self, message: messages.FrameReady) -> None:
+        self._show_opened()  # a key pressed at once: show t = -1 first (previous panels)
         self._set_frame(message.frame)
         if message.note:
             self.notify(message.note)
@@ -169,7 +248,7 @@ class LabScreen(LabActions, Screen):
                 f"Could not open {self.scenario.name}: {text}\n"
                 "Press o for the scenario list, ctrl+p to change a value, q to quit."
             )
-        self.playing = False
+        self.player.pause()
         self._update_status()
 
     def on_train_progress(self, message: messages.TrainProgress) -> None:
@@ -210,8 +289,7 @@ class LabScreen(LabActions, Screen):
         if self.frame is not None and frame is not self.frame:
             self.previous = {panel.name: panel for panel in self.frame.panels}
         self.frame = frame
-        if self.playing and frame.t >= frame.T - 1:
-            self.playing = False
+        self.player.shown(frame.t, frame.T)
         self.request_draw()
 
     def request_draw(self, force: bool = False) -> None:
@@ -223,14 +301,8 @@ class LabScreen(LabActions, Screen):
         now = time.perf_counter()
         if (self._dirty or self._stale_in_sight()) and now - self._last_draw >= 1 / DRAW_HZ:
             self.draw()
-        # One step may be in flight while the next is queued: the compute thread never idles
-        # between play steps, and the queue never grows.
-        if self.playing and self.session.pending < 2 and self.frame is not None:
-            interval = 1 / SPEEDS[self.speed]
-            if now - self._last_play_step >= interval:
-                # Keep the average rate despite the tick's granularity (no drift, no burst).
-                self._last_play_step = max(self._last_play_step + interval, now - interval)
-                self.session.call("step", "step")
+        if self.frame is not None:
+            self.player.tick(now)
 
     def render_options(self) -> RenderOptions:
         return RenderOptions(
@@ -248,10 +320,12 @@ class LabScreen(LabActions, Screen):
         self._update_status()
         if frame is None:
             return
-        key = tuple((type(panel).__name__, panel.name) for panel in frame.panels)
+        key = tuple(box_key(panel) for panel in frame.panels)
         if key != self._panel_key:
-            self._rebuild(frame)
+            self.boxes = self._arrange(frame)
             self._panel_key = key
+            # New boxes drew at a fallback width: again once laid out.
+            self.call_after_refresh(self.request_draw, True)
         options = self.render_options()
         viewport = self.query_one("#body").region
         for panel in frame.panels:
@@ -270,22 +344,43 @@ class LabScreen(LabActions, Screen):
         viewport = self.query_one("#body").region
         return any(box.stale and box.region.overlaps(viewport) for box in self.boxes.values())
 
-    def _rebuild(self, frame: frames.Frame) -> None:
-        for box in self.boxes.values():
-            box.remove()
-        self.boxes = {}
-        places = {"memory": [], "history": [], "inputs": [], "matrices": [], "side": []}
+    def _arrange(self, frame: frames.Frame) -> dict[str, PanelBox]:
+        """Show the boxes of `frame`'s panels in its order, mounting those not made yet;
+        hide the others. Returns the shown boxes by panel name."""
+        shown: dict[str, PanelBox] = {}
+        places: dict[str, list[PanelBox]] = {place: [] for place in PLACES}
+        new: dict[str, list[PanelBox]] = {place: [] for place in PLACES}
         for panel in frame.panels:
-            box = box_for(panel)
-            self.boxes[panel.name] = box
-            places[place_of(panel)].append(box)
+            key = box_key(panel)
+            box = self._mounted.get(key)
+            if box is None:
+                box = self._mounted[key] = box_for(panel)
+                new[key[2]].append(box)
+            shown[panel.name] = box
+            places[key[2]].append(box)
+        ids = set(map(id, shown.values()))
+        for box in self._mounted.values():
+            box.display = id(box) in ids
         for place, boxes in places.items():
-            if boxes:
-                self.query_one(f"#{place}").mount_all(boxes)
-            self.query_one(f"#{place}").display = bool(boxes)
+            container = self.query_one(f"#{place}")
+            # New boxes go where the frame has them (moving a box still mounting, or
+            # mounting all at the end and moving them, lost a layout pass now and then).
+            for index, box in enumerate(boxes):
+                if box in new[place]:
+                    if index:
+                        container.mount(box, after=boxes[index - 1])
+                    elif container.children:
+                        container.mount(box, before=0)
+                    else:
+                        container.mount(box)
+            if [child for child in container.children if id(child) in ids] != boxes:
+                container.move_child(boxes[0], before=0)
+                for before, box in zip(boxes, boxes[1:], strict=False):
+                    container.move_child(box, after=before)
+            container.display = bool(boxes)
         # Several inputs (NTM: input, target and output bits) sit side by side.
         self.query_one("#inputs").set_class(len(places["inputs"]) > 1, "several")
-        self.call_after_refresh(self.request_draw, True)
+        return shown
 
     def status_line(self) -> str:
         parts = [self.scenario.stem]
@@ -302,8 +397,7 @@ class LabScreen(LabActions, Screen):
             step, loss = self.live_step, self.live_loss
         parts.append(f"train step {step}")
         parts.append(f"loss {loss_text(loss)}")
-        speed = SPEEDS[self.speed]
-        parts.append(f"playing {speed}/s" if self.playing else f"paused · speed {speed}/s")
+        parts.append(self.player.status())
         if self.selection is not None:
             parts.append(f"unit: {self.selection.label()}")
         if self.zoom != "auto":

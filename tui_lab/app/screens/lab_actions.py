@@ -1,4 +1,7 @@
-"""The lab screen's key actions and palette commands (a mixin for LabScreen)."""
+"""The lab screen's key actions and palette commands (a mixin for LabScreen).
+
+The mixin reads what LabScreen sets up (session, player, frame, ...) and imports nothing
+from the screen module, so the two modules do not import each other."""
 
 from __future__ import annotations
 
@@ -36,29 +39,22 @@ class LabActions:
         self.session.call("last", "last")
 
     def action_reset(self) -> None:
-        self.playing = False
+        self.player.pause()
         self.session.reset()
 
     def action_play(self) -> None:
         if not self._ready():
             return
-        if not self.playing and self.frame.t >= self.frame.T - 1:
-            self.session.call("first", "first")
-        self.playing = not self.playing
+        self.player.toggle(self.frame.t, self.frame.T)
         self._update_status()
 
     def action_faster(self) -> None:
-        self.speed = min(self.speed + 1, len(self._speeds()) - 1)
+        self.player.faster()
         self._update_status()
 
     def action_slower(self) -> None:
-        self.speed = max(self.speed - 1, 0)
+        self.player.slower()
         self._update_status()
-
-    def _speeds(self):
-        from tui_lab.app.screens.lab import SPEEDS
-
-        return SPEEDS
 
     # ---- view ---------------------------------------------------------------------------
     def action_zoom(self) -> None:
@@ -85,8 +81,8 @@ class LabActions:
         if self.session.training:
             self.session.stop_training()
             self.train_label = "stopping ..."
-        elif self.playing:
-            self.playing = False
+        elif self.player.playing:
+            self.player.pause()
         elif self.selection is not None:
             self.selection = None
             self.request_draw(force=True)
@@ -100,7 +96,7 @@ class LabActions:
             self.notify("already training (Esc stops)")
             return
         total = int(self.session.lab.total_train_steps())
-        self.playing = False
+        self.player.pause()
         self.query_one("#trainbar").display = True
         self.train_label = f"training 0/{total} · Esc stops"
         self.query_one("#train-label").update(self.train_label)
@@ -151,7 +147,7 @@ class LabActions:
 
     def _own_input_given(self, text: str | None) -> None:
         if text:
-            self.playing = False
+            self.player.pause()
             self.session.reset(new_input=text)
 
     # ---- files ------------------------------------------------------------------------------

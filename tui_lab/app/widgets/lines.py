@@ -25,6 +25,7 @@ class LinesView(Widget):
         self._width = 0
         self._strip_width = -1
         self._style = None
+        self._auto_width: bool | None = None
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -44,10 +45,19 @@ class LinesView(Widget):
             if lines == self._lines:
                 return
         # A width set in CSS (1fr) does not depend on the content: only auto widths re-layout.
-        auto_width = self.styles.width is None or self.styles.width.is_auto
-        resized = len(lines) != len(self._lines) or (auto_width and width != self._width)
+        if self._auto_width is None:  # read once: our own inline width below is no CSS
+            self._auto_width = self.styles.width is None or self.styles.width.is_auto
+        resized = len(lines) != len(self._lines) or (self._auto_width and width != self._width)
         self._lines, self._width = lines, width
         self._strips = [None] * len(lines)
+        if resized:
+            # The size as an inline style, not only as content size: Textual caches a
+            # widget's box model by its layout count, which a layout refresh asked while
+            # one is pending does not bump, so a box sometimes kept its old height (a
+            # panel cut short by a line). A style change always misses that cache.
+            self.styles.height = len(lines)
+            if self._auto_width:
+                self.styles.width = width
         self.refresh(layout=resized)
 
     def set_renderable(self, renderable: RenderableType, width: int) -> None:

@@ -41,10 +41,23 @@ class PanelBox(Vertical):
         self.border_title = panel.name
         self.stale = False  # skipped while out of sight; drawn when scrolled back in
         self.shown: tuple | None = None  # the last (panel, options), redrawn on resize
+        self.laid_out_width: int | None = None
+        self.drawn_width: int | None = None  # the width the content was drawn for
 
     def available_width(self) -> int:
+        """The content width; while not laid out (new, or hidden: Textual sizes a hidden
+        widget 0), the width it last had, which it gets again when shown in the same
+        place, so a box shown again draws once, not at a guess and again."""
         width = self.content_size.width
-        return width if width > 4 else FALLBACK_WIDTH
+        if width > 4:
+            self.laid_out_width = width
+        return self.laid_out_width or FALLBACK_WIDTH
+
+    def settled(self) -> bool:
+        """Drawn for its current width and laid out to the height of what it drew."""
+        return self.drawn_width == self.content_size.width and all(
+            view.size.height == view.line_count for view in self.query(LinesView)
+        )
 
     def show(self, panel: frames.Panel, options: RenderOptions) -> None:
         self.shown = (panel, options)
@@ -72,7 +85,7 @@ class GenericBox(PanelBox):
         self._signature = None
 
     def draw(self, panel, options):
-        width = self.available_width()
+        width = self.drawn_width = self.available_width()
         signature = (panel_signature(panel), width, options.dark, options.color, options.selection)
         if signature == self._signature:
             return  # the loss curve and metrics rarely change between two steps
@@ -109,6 +122,7 @@ class MatrixBox(PanelBox):
 
     def draw(self, panel, options):
         options = replace(options, width=self.available_width())
+        self.drawn_width = options.width
         signature = _signature(panel, options)
         if signature == self._signature:
             return  # same numbers, same marks: nothing to draw (weights between updates)
