@@ -4,6 +4,7 @@ At 140x45 all of them fit with every one of the 128 slots; at 80x24 the memory a
 heads come first (a window of slots around the heads' focus), the bits after them.
 """
 
+import numpy as np
 import pytest
 
 from tui_lab.app.app import TuiLabApp
@@ -68,3 +69,30 @@ async def test_memory_and_heads_come_before_the_bits_at_80x24(wait_for):
         assert stop - start > 60  # the box's real width, not the fallback before layout
         head = "".join(seg.text for seg in lab.boxes["memory M_t"].head._lines[0])
         assert f"slots {start}-{stop - 1} of 128" in head
+
+
+async def test_an_episode_of_a_length_given_from_the_palette_marks_its_wrong_bits(wait_for):
+    from tui_lab.app.screens.prompt import PromptScreen
+
+    app = TuiLabApp(resolve("ntm-copy").with_overrides(["model.hidden=8"]))
+    async with app.run_test(size=(140, 45)) as pilot:
+        lab = await _stepped(pilot, app, wait_for, steps=1)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"episode of a length")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), what="the prompt")
+        await pilot.press(*"120", "enter")
+        # copy: 120 vectors in, the delimiter, 120 out
+        await wait_for(pilot, lambda: lab.frame.T == 241, timeout=120, what="walk")
+        for _ in range(150):
+            await pilot.press("right")
+        await wait_for(pilot, lambda: lab.frame.t == 149, timeout=60, what="stepped")
+        panel = lab.frame.panel("wrong bits")
+        outputs, targets = lab.frame.panel("output bits").bits, lab.frame.panel("target bits").bits
+        scored = (np.arange(241) > 120) & (np.arange(241) <= 149)  # written back, stepped so far
+        want = ((outputs > 0.5) != (targets > 0.5)) & scored[:, None]
+        np.testing.assert_array_equal(panel.bits > 0, want)
+        assert want.any()  # an untrained model gets bits wrong: the marks are there to see
+        await wait_for(pilot, lambda: "wrong bits" in lab.boxes, what="the wrong bits box")

@@ -12,6 +12,11 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 ACTIONS = (
     ("Type your own input text", "own_input", "step through text you type (text scenarios)"),
+    (
+        "Step through an episode of a length you give",
+        "own_input",
+        "NTM copy and repeat copy: e.g. 120 on the trained model, wrong bits marked (key i)",
+    ),
     ("Train in the background", "train", "Esc stops"),
     ("Generate text", "generate", "text scenarios"),
     ("Save a checkpoint", "save", "<scenario>-<time>.npz in the current folder"),

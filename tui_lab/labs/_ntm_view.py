@@ -90,15 +90,19 @@ def short_head_names(shape: NTMShape) -> tuple[str, ...]:
 
 
 def bits_panels(walk: NTMWalk, t: int) -> list:
-    """Input, target and output bits (outputs up to step t), and the episode's counts."""
+    """Input, target and output bits (outputs up to step t), the wrong bits marked where
+    they are (up to step t: an episode of any length shows where the copy breaks down), and
+    the episode's counts."""
     T = walk.length
-    shown = np.where(np.arange(T)[:, None] <= t, walk.outputs, 0.0)
+    done = np.arange(T)[:, None] <= t
+    shown = np.where(done, walk.outputs, 0.0)
     blank = ("",) * T
     wrong = int(walk.wrong[t]) if t >= 0 else 0
     return [
         Sequence("input bits", blank, t, bits=walk.inputs),
         Sequence("target bits", blank, t, bits=walk.targets, group="output"),
         Sequence("output bits", blank, t, bits=shown, group="output"),
+        Sequence("wrong bits", blank, t, bits=np.where(done, walk.wrong_bits, 0.0), group="output"),
         Scalars(
             "episode",
             {"steps": T, "scored steps": int(walk.mask.sum()), "wrong bits so far": wrong},

@@ -114,11 +114,31 @@ SCHEMA = {
         "clip_norm": Field(
             "float", 50.0, min=0.0, max=1e9, live=True, doc="global-norm gradient clip; 0 = off"
         ),
+        "select_every": Field(
+            "int",
+            0,
+            min=0,
+            max=10_000_000,
+            doc="every k updates score the weights on held-out episodes (select_lengths) and "
+            "end the run with the best seen; 0 = off: the run ends with its last weights",
+        ),
+        "select_lengths": Field(
+            "int_list",
+            list(range(25, 36)),
+            min=1,
+            max=1000,
+            doc="copy, repeat copy: sequence lengths of the held-out episodes select_every "
+            "scores (other tasks: the training distribution)",
+        ),
+        "select_episodes": Field(
+            "int", 4, min=1, max=1000, doc="held-out episodes per select length"
+        ),
     },
 }
 
 BITS_PER_NAT = 1.0 / math.log(2.0)
 VIEW_STREAM = 2**31 - 2  # seeds the episodes shown when stepping (never trained on)
+SELECT_STREAM = 2**31 - 3  # seeds the held-out episodes train.select_every scores
 EVAL_BATCH = 32
 MAX_STEPPING_LENGTH = 1000  # an own input's sequence length: data.max_length's own limit
 MAX_WALK_MB = 256
@@ -191,8 +211,9 @@ class NTMWalk(Walk):
 
     input: the episode (Episodes of one), walked again as it is after training.
     inputs [T, X] bits in; targets [T, Y] bits to write (zero on unscored steps); mask [T]
-    1 on scored steps; outputs [T, Y] sigmoid outputs; wrong [T] wrong bits up to and
-    including step t. hidden [T+1, H] controller output (row 0: the initial state).
+    1 on scored steps; outputs [T, Y] sigmoid outputs; wrong_bits [T, Y] 1 where a scored
+    output bit is on the wrong side of 0.5; wrong [T] wrong bits up to and including step t.
+    hidden [T+1, H] controller output (row 0: the initial state).
     memory [T+1, N, W]: row t + 1 after step t, row 0 the initial memory. w0 [heads, N]
     the initial weightings; stages [T, heads, 4, N] the content, interpolated, shifted and
     sharpened weightings of each step; weightings [T, heads, N] the sharpened one (w_t);
@@ -210,6 +231,7 @@ class NTMWalk(Walk):
     targets: np.ndarray | None = None
     mask: np.ndarray | None = None
     outputs: np.ndarray | None = None
+    wrong_bits: np.ndarray | None = None
     wrong: np.ndarray | None = None
     hidden: np.ndarray | None = None
     memory: np.ndarray | None = None
@@ -256,6 +278,12 @@ class NTMLab(Lab):
         self._params = {k: v for k, v in views(self.shape, self.flat).items() if v.size}
         self.optimizer = self._make_optimizer()
         self.view_count = 0  # episodes drawn for stepping so far: the next fresh one is new
+        # train.select_every: the best weights seen on the held-out episodes, their score
+        # (wrong bits, cost bits) summed over those episodes, and the update they are from
+        self._held_out: list[Episodes] | None = None
+        self._best_flat: np.ndarray | None = None
+        self._best_score = (math.inf, math.inf)
+        self._best_update = -1
 
     # ---- model and training ---------------------------------------------------------
     def _make_optimizer(self):
@@ -323,19 +351,114 @@ class NTMLab(Lab):
             optim.clip_elementwise(flat, train["clip_value"])
         self.optimizer.lr = self.learning_rate(self.train_step)
         self.optimizer.step(grads)
+        self._select(self.train_step + 1)
         return cost
+
+    # ---- choosing the final weights on held-out lengths ---------------------------------
+    def held_out_episodes(self) -> list[Episodes]:
+        """The fixed episodes train.select_every scores: for copy and repeat copy
+        select_episodes of each length in select_lengths (longer than trained on, so the
+        choice favours weights that generalise), else select_episodes x len(select_lengths)
+        of the training distribution. Drawn once from their own stream: never trained on,
+        not the evaluation's episodes."""
+        if self._held_out is None:
+            train = self.scenario.section("train")
+            n, lengths = train["select_episodes"], train["select_lengths"]
+            rng = np.random.default_rng([self.scenario.seed, SELECT_STREAM])
+            if self.spec.task in ("copy", "repeat_copy"):
+                specs = [self.spec.with_length(length) for length in lengths]
+                self._held_out = [make_batch(spec, rng, n) for spec in specs]
+            else:
+                self._held_out = [make_batch(self.spec, rng, n * len(lengths))]
+        return self._held_out
+
+    def held_out_score(self) -> tuple[float, float]:
+        """(wrong bits, cost bits) of the current weights summed over the held-out episodes."""
+        wrong = cost = 0.0
+        for episodes in self.held_out_episodes():
+            w, c = self._score_batch(episodes)
+            wrong, cost = wrong + w, cost + c
+        return wrong, cost
+
+    def _select(self, updates_done: int) -> None:
+        """With train.select_every = k: after every k-th update (and the last) score the
+        weights on the held-out episodes and keep a copy if they beat the best so far (fewer
+        wrong bits; on a tie, lower cost); after the last update (train.updates) put the best
+        in place, so the run's final model is the one chosen on held-out lengths."""
+        every, total = self.scenario.get("train.select_every"), self.total_train_steps()
+        if every <= 0 or updates_done > total:
+            return
+        if updates_done % every == 0 or updates_done == total:
+            score = self.held_out_score()
+            if score < self._best_score:
+                self._best_score, self._best_update = score, updates_done
+                self._best_flat = self.flat.copy()
+        if updates_done == total and self._best_flat is not None:
+            self.flat[...] = self._best_flat
+
+    def selection(self) -> dict:
+        """What train.select_every chose: the update the final weights are from and their
+        held-out score; {} when selection is off or has not scored yet."""
+        if self._best_update < 0:
+            return {}
+        wrong, cost = self._best_score
+        count = sum(len(episodes.lengths) for episodes in self.held_out_episodes())
+        return {
+            "selected_update": self._best_update,
+            "select_wrong_bits": round(wrong / count, 4),
+            "select_cost_bits": round(cost / count, 4),
+        }
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """As Lab's, and a checkpoint of a smaller memory fits a larger one (model.slots =
+        more, e.g. to copy 200 vectors with a model trained with 128 slots): only the initial
+        weighting's logits [heads, N] depend on N; the new slots get logits 30 below the
+        lowest, so the initial weighting is the trained one (new slots ~1e-13 of the
+        largest), and zero optimizer state. The held-out selection's copy is dropped then."""
+        key = "param/weight0_logits"
+        grown = key in arrays and 0 < arrays[key].shape[-1] < self.shape.slots
+        if grown:
+            arrays = dict(arrays)
+            extra = self.shape.slots - arrays[key].shape[-1]
+            for name, value in arrays.items():
+                if name == key:
+                    fill = float(value.min()) - 30.0
+                elif name.startswith("optim/") and name.endswith(".weight0_logits"):
+                    fill = 0.0
+                else:
+                    continue
+                arrays[name] = np.pad(value, ((0, 0), (0, extra)), constant_values=fill)
+            arrays = {k: v for k, v in arrays.items() if not k.startswith("extra/select_")}
+        super().load_state_arrays(arrays)
+
+    def extra_state(self) -> dict[str, np.ndarray]:
+        if self._best_flat is None:
+            return {}
+        score = np.array([*self._best_score, self._best_update], dtype=np.float64)
+        return {"select_best_flat": self._best_flat, "select_best": score}
+
+    def load_extra_state(self, state) -> None:
+        if "select_best_flat" in state:
+            self._best_flat = np.array(state["select_best_flat"], dtype=self.dtype)
+            wrong, cost, update = (float(v) for v in state["select_best"])
+            self._best_score, self._best_update = (wrong, cost), int(update)
 
     def score(self, spec: TaskSpec, total: int) -> tuple[float, float]:
         """(mean wrong bits, mean cost in bits) per sequence over `total` fresh episodes."""
         wrong = cost = 0.0
         for episodes in eval_batches(spec, self.scenario.seed, total, EVAL_BATCH):
-            trace = self.run(episodes, threaded=True)
-            logits = trace.logits.transpose(1, 0, 2).astype(np.float64)
-            targets, mask = episodes.targets, episodes.mask[:, :, None]
-            wrong += float((((logits > 0) != (targets > 0.5)) * mask).sum())
-            bce = np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
-            cost += float((bce * mask).sum()) * BITS_PER_NAT
+            w, c = self._score_batch(episodes)
+            wrong, cost = wrong + w, cost + c
         return wrong / total, cost / total
+
+    def _score_batch(self, episodes: Episodes) -> tuple[float, float]:
+        """(wrong bits, cost bits) summed over a batch of episodes."""
+        trace = self.run(episodes, threaded=True)
+        logits = trace.logits.transpose(1, 0, 2).astype(np.float64)
+        targets, mask = episodes.targets, episodes.mask[:, :, None]
+        wrong = float((((logits > 0) != (targets > 0.5)) * mask).sum())
+        bce = np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
+        return wrong, float((bce * mask).sum()) * BITS_PER_NAT
 
     def _score_variants(self, metrics, suffix, specs, trained_max, total) -> None:
         """metrics["wrong_bits_" + suffix] and ["cost_bits_" + suffix]: {str(k): value} for
@@ -363,6 +486,7 @@ class NTMLab(Lab):
             "eval_episodes": total,
             "train_sequences": self.train_step * self.scenario.get("train.batch"),
             "parameters": self.shape.size,
+            **self.selection(),
         }
         if self.spec.task in ("copy", "repeat_copy"):
             lengths = self.scenario.get("data.eval_lengths")
@@ -457,6 +581,7 @@ def _walk_of(episode: Episodes, trace, shape: NTMShape) -> NTMWalk:
         "targets": targets,
         "mask": mask,
         "outputs": outputs,
+        "wrong_bits": wrong_bits.astype(np.float64),
         "wrong": np.cumsum(wrong_bits.sum(axis=1)),
         "hidden": trace.hs[0, : T + 1],
         "memory": memory,
