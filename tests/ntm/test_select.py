@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from ntm.test_lab import tiny
-from tui_lab.labs import build_lab
-from tui_lab.labs.base import Lab
+from tui_lab.registry import build_lab, load_checkpoint, read_checkpoint, save_checkpoint
 
 
 def _scripted(lab, scores):
@@ -88,8 +87,8 @@ def test_resume_keeps_the_best_so_far(tmp_path):
     first = build_lab(tiny(*sets))
     _scripted(first, [(1.0, 0.0), (5.0, 0.0)])
     first.train(4)
-    first.save(tmp_path / "c.npz")
-    resumed = Lab.load(tmp_path / "c.npz")
+    save_checkpoint(first, tmp_path / "c.npz")
+    resumed = load_checkpoint(tmp_path / "c.npz")
     _scripted(resumed, [(5.0, 0.0), (5.0, 0.0)])
     resumed.train(4)
     np.testing.assert_array_equal(resumed.flat, straight.flat)
@@ -99,9 +98,9 @@ def test_resume_keeps_the_best_so_far(tmp_path):
 def test_a_checkpoint_fits_a_larger_memory_with_the_same_initial_weighting(tmp_path):
     small = build_lab(tiny("train.updates=4", "train.select_every=2"))
     small.train(4)
-    small.save(tmp_path / "c.npz")
+    save_checkpoint(small, tmp_path / "c.npz")
     large = build_lab(tiny("model.slots=20"), initial_weights=False)
-    large.load_state_arrays(Lab.read_checkpoint(tmp_path / "c.npz"))
+    large.load_state_arrays(read_checkpoint(tmp_path / "c.npz"))
     logits = {n: v for n, v in small.parameters().items()}
     for name, value in large.parameters().items():
         if name == "weight0_logits":
