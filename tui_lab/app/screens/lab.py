@@ -169,7 +169,7 @@ class LabScreen(LabActions, Screen):
         boxes = self._arrange(preview)
         self._panel_key = None  # the next frame arranges the boxes for itself
         self.call_after_refresh(self._draw_ahead, preview, boxes)
-        self.set_timer(1.0, self._show_opened)  # in case no layout pass comes
+        self.set_timer(5.0, self._show_opened)  # in case no layout pass comes (a key ends it too)
 
     def _draw_ahead(self, preview: frames.Frame, boxes: dict[str, PanelBox]) -> None:
         """Poll until the preview's boxes are laid out, drawn at their width and laid out

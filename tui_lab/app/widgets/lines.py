@@ -26,21 +26,28 @@ class LinesView(Widget):
         self._strip_width = -1
         self._style = None
         self._auto_width: bool | None = None
+        self._drawn_for: int | None = None
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._style = None
         self._strips = [None] * len(self._lines)
 
-    def set_lines(self, lines: list[list[Segment]], width: int | None = None) -> None:
-        """Show `lines`; `width` (cells) if known, else measured."""
+    def set_lines(
+        self, lines: list[list[Segment]], width: int | None = None, drawn_for: int | None = None
+    ) -> None:
+        """Show `lines`; `width` (cells) if known, else measured. `drawn_for`: the width the
+        caller drew them for (lines drawn for another width do not keep the old height)."""
         if lines == self._lines:
             return  # nothing changed: no repaint
         if width is None:
             width = max((Segment.get_line_length(line) for line in lines), default=0)
-        if len(lines) < len(self._lines):
+        same_width, self._drawn_for = drawn_for == self._drawn_for, drawn_for
+        if len(lines) < len(self._lines) and same_width:
             # Keep the height a panel once had (a top-5 list that sometimes has a sixth
-            # line): a shorter panel would re-lay out the whole screen on every step.
+            # line): a shorter panel would re-lay out the whole screen on every step. Not
+            # across widths: lines drawn for a narrower width (a box drawn before its
+            # first layout) would leave blank rows, and make the screen depend on history.
             lines = lines + [[] for _ in range(len(self._lines) - len(lines))]
             if lines == self._lines:
                 return
@@ -63,7 +70,7 @@ class LinesView(Widget):
     def set_renderable(self, renderable: RenderableType, width: int) -> None:
         console = self.app.console
         options = console.options.update(width=max(1, width), no_wrap=False, highlight=False)
-        self.set_lines(console.render_lines(renderable, options, pad=False))
+        self.set_lines(console.render_lines(renderable, options, pad=False), drawn_for=width)
 
     @property
     def line_count(self) -> int:

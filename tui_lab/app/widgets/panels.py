@@ -129,7 +129,7 @@ class MatrixBox(PanelBox):
         self._signature = signature
         lines, layout = heatmap_lines(panel, options)
         self.cells.layout = layout
-        self.cells.set_lines(lines, layout.width)
+        self.cells.set_lines(lines, layout.width, drawn_for=options.width)
         self.head.set_renderable(matrix_head(panel, options, layout), options.width)
         self.border_title = matrix_title(panel, layout)  # names the scale (x1e-4) when scaled
 
