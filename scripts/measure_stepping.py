@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python scripts/measure_stepping.py textgen --chars 10000
     PYTHONPATH=. python scripts/measure_stepping.py anomaly
+    PYTHONPATH=. python scripts/measure_stepping.py mann
     PYTHONPATH=. python scripts/measure_stepping.py after-training
     PYTHONPATH=. python scripts/measure_stepping.py textgen --chars 100000
 
@@ -93,6 +94,12 @@ def anomaly() -> None:
     step_to_end(stepper_of(lab), "anomaly-sensor")
 
 
+def mann() -> None:
+    """One held-out episode of mann-one-shot: memory 128 x 40 and weights at every step."""
+    lab = build_lab(resolve("mann-one-shot"))
+    step_to_end(stepper_of(lab), "mann-one-shot")
+
+
 def after_training(updates: int, names: list[str]) -> None:
     """Step to the middle of the default input, train, time the next frame."""
     for name in names or bundled_names():
@@ -112,7 +119,7 @@ def after_training(updates: int, names: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("case", choices=("textgen", "anomaly", "after-training"))
+    parser.add_argument("case", choices=("textgen", "anomaly", "mann", "after-training"))
     parser.add_argument("--chars", type=int, default=10_000)
     parser.add_argument("--scenario", default="char-textgen-lstm")
     parser.add_argument("--updates", type=int, default=50)
@@ -122,6 +129,8 @@ def main() -> None:
         textgen(args.chars, args.scenario)
     elif args.case == "anomaly":
         anomaly()
+    elif args.case == "mann":
+        mann()
     else:
         after_training(args.updates, args.only)
 
