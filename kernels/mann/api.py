@@ -92,8 +92,8 @@ def forward(shape: MANNShape, flat: np.ndarray, x, gamma: float = GAMMA, threade
         raise ValueError(f"x needs at least one step and one episode, got shape {x.shape}")
     p = views(shape, flat)
     xb = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dt)
-    w_x = p["controller.weight_ih"][:, :X]
-    xproj = (xb.reshape(B * T, X) @ w_x.T + p["controller.bias"]).reshape(B, T, -1)
+    w_x_t = np.ascontiguousarray(p["controller.weight_ih"][:, :X].T)  # a faster GEMM than .T
+    xproj = (xb.reshape(B * T, X) @ w_x_t + p["controller.bias"]).reshape(B, T, -1)
     H, R, M, N = shape.hidden, shape.heads, shape.width, shape.memory_slots
     tr = MANNTrace(
         shape=shape,
@@ -170,14 +170,16 @@ def backward(trace: MANNTrace, labels, mask=None, scale: float = 1.0, threaded=T
     rows = B * T
     d_pre, d_raw, d_y = d_pre.reshape(rows, G), d_raw.reshape(rows, P), d_y.reshape(rows, Y)
     h_prev, h_now = tr.hs[:, :T].reshape(rows, H), tr.hs[:, 1:].reshape(rows, H)
-    controller_in = np.concatenate([tr.x.reshape(rows, X), tr.reads[:, :T].reshape(rows, R * M)], 1)
-    output_in = np.concatenate([h_now, tr.reads[:, 1:].reshape(rows, R * M)], 1)
-    g["controller.weight_ih"][...] = d_pre.T @ controller_in
-    g["controller.weight_hh"][...] = d_pre.T @ h_prev
+    d_pre_t = np.ascontiguousarray(d_pre.T)
+    g_ih, g_out = g["controller.weight_ih"], g["output.weight"]
+    g_ih[:, :X] = d_pre_t @ tr.x.reshape(rows, X)  # the step inputs [x_t, r_{t-1}] ...
+    g_ih[:, X:] = d_pre_t @ tr.reads[:, :T].reshape(rows, R * M)
+    g["controller.weight_hh"][...] = d_pre_t @ h_prev
     g["controller.bias"][...] = d_pre.sum(axis=0)
     g["heads.weight"][...] = d_raw.T @ h_now
     g["heads.bias"][...] = d_raw.sum(axis=0)
-    g["output.weight"][...] = d_y.T @ output_in
+    g_out[:, :H] = d_y.T @ h_now  # ... and the output layer's [h_t, r_t]
+    g_out[:, H:] = d_y.T @ tr.reads[:, 1:].reshape(rows, R * M)
     g["output.bias"][...] = d_y.sum(axis=0)
     g["flat"] = flat
     return losses, g
