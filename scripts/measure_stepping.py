@@ -9,6 +9,7 @@
     PYTHONPATH=. python scripts/measure_stepping.py after-training --scenario forecast-co2 --runs 5
     PYTHONPATH=. python scripts/measure_stepping.py textgen --chars 100000
     PYTHONPATH=. python scripts/measure_stepping.py walk --scenario ntm-copy
+    PYTHONPATH=. python scripts/measure_stepping.py walk --scenario mann-one-shot
     PYTHONPATH=. python scripts/measure_stepping.py walk --scenario ntm-copy --input 120
     PYTHONPATH=. python scripts/measure_stepping.py after-training --only ntm-copy w2v-sentiment
     PYTHONPATH=. python scripts/measure_stepping.py after-training --only compare-cells --runs 20

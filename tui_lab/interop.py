@@ -52,6 +52,12 @@ gamma, shift, erase, add: kernels/ntm/layout.py), "output.weight" [Y, H + R*W],
 controller has no weight_hh, h0 or c0; the plain LSTM baseline (model.controller_only)
 has controller.* and output.* only.
 
+mann (documented names; X = the sample's pixels + the classes, R heads, memory width M,
+P = R * (2M + 1 [+ 1 with a key strength]): kernels/mann/layout.py): "controller.weight_ih"
+[4H, X + R*M], "controller.weight_hh" [4H, H], "controller.bias" [4H], "heads.weight" [P, H],
+"heads.bias" [P] (each head's raw key, add, write gate, key strength), "output.weight"
+[Y, H + R*M], "output.bias" [Y]; the LSTM baseline (model.controller_only) has no heads.*.
+
 word2vec: "W_in" [V, E] (the word vectors) and "W_out" [V, E], rows in vocabulary order.
 """
 

@@ -1,0 +1,100 @@
+"""Least-recently-used access (Santoro et al. 2016, section 3.2), one step of one episode.
+
+    usage        u_t = gamma u_{t-1} + sum_k w_r_t^k + sum_k w_w_t^k
+    least used   lu_{t-1} = the R slots of smallest u_{t-1} (ties: the lower slot first)
+    write        w_w_t^k = sigma_k w_r_{t-1}^k + (1 - sigma_k) onehot(lu_{t-1}[k])
+    memory       M_t = zero_row(M_{t-1}, lu_{t-1}[0]) + sum_k w_w_t^k add_k^T
+
+Head k writes to its own least-used slot, the k-th least used (the paper's w_lu has ones on
+all R least-used slots; giving each head one of them keeps two heads from writing over each
+other). The least-used slot of all, lu[0], is zeroed before the write.
+
+Gradients: the selection of lu is an argmin (a step function of u) and u feeds nothing else,
+so backward treats lu as a constant and u gets no gradient at all; the zeroing is then a
+fixed mask (its row passes no gradient back to M_{t-1}).
+
+Shapes: usage [N], least_used [R] (int64), w_read_prev, w_write, d_w_write [R, N] (or one
+head's [N]), mem [N, M], add [M].
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from kernels.mann.flags import REASSOC
+
+
+@njit(cache=True)
+def select_least_used(usage, least_used):
+    """least_used[k] = the slot of the (k+1)-th smallest usage (R passes of an argmin; R is a
+    few heads, N a few hundred slots: cheaper than a sort)."""
+    N = usage.shape[0]
+    for k in range(least_used.shape[0]):
+        best = -1
+        for i in range(N):
+            taken = False
+            for q in range(k):
+                if least_used[q] == i:
+                    taken = True
+            if taken:
+                continue
+            if best < 0 or usage[i] < usage[best]:
+                best = i
+        least_used[k] = best
+
+
+@njit(cache=True)
+def write_weights_forward(sigma, w_read_prev, slot, w_write):
+    """w_write [N] = sigma w_read_prev + (1 - sigma) onehot(slot)."""
+    for i in range(w_write.shape[0]):
+        w_write[i] = sigma * w_read_prev[i]
+    w_write[slot] += 1.0 - sigma
+
+
+@njit(cache=True, fastmath=REASSOC)
+def write_weights_backward(sigma, w_read_prev, slot, d_w_write, d_w_read_prev):
+    """Returns d_sigma; sets d_w_read_prev [N] = sigma d_w_write."""
+    d_sigma = -d_w_write[slot]
+    for i in range(d_w_write.shape[0]):
+        d_sigma += d_w_write[i] * w_read_prev[i]
+        d_w_read_prev[i] = sigma * d_w_write[i]
+    return d_sigma
+
+
+@njit(cache=True)
+def add_write(mem, w_write, add):
+    """mem [N, M] += outer(w_write, add) (in place)."""
+    N, M = mem.shape
+    for i in range(N):
+        wi = w_write[i]
+        row = mem[i]
+        for j in range(M):
+            row[j] += wi * add[j]
+
+
+@njit(cache=True, fastmath=REASSOC)
+def add_write_backward(w_write, add, d_mem, d_w_write, d_add):
+    """d_mem: dL/dM after the write (unchanged: the write adds, so it is also dL/dM before).
+    Sets d_w_write [N] (d_mem_i . add) and d_add [M] (sum_i w_write_i d_mem_i)."""
+    N, M = d_mem.shape
+    for j in range(M):
+        d_add[j] = 0.0
+    for i in range(N):
+        acc = 0.0
+        wi = w_write[i]
+        g = d_mem[i]
+        for j in range(M):
+            acc += g[j] * add[j]
+            d_add[j] += wi * g[j]
+        d_w_write[i] = acc
+
+
+@njit(cache=True)
+def usage_forward(gamma, usage_prev, w_read, w_write, usage):
+    """usage [N] = gamma usage_prev + sum over heads of w_read [R, N] and w_write [R, N]."""
+    N = usage.shape[0]
+    for i in range(N):
+        usage[i] = gamma * usage_prev[i]
+    for k in range(w_read.shape[0]):
+        for i in range(N):
+            usage[i] += w_read[k, i] + w_write[k, i]
