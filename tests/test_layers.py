@@ -61,6 +61,18 @@ def module_files() -> dict[str, Path]:
     return files
 
 
+def type_only_imports(tree: ast.Module) -> set[int]:
+    """ids of the import nodes under `if TYPE_CHECKING:`: annotations only, never run, so
+    no arrow (a kind's view module names the kind's Walk class for its signatures)."""
+    found = set()
+    for node in ast.walk(tree):
+        test = node.test if isinstance(node, ast.If) else None
+        name = getattr(test, "id", None) or getattr(test, "attr", None)
+        if name == "TYPE_CHECKING":
+            found.update(id(inner) for stmt in node.body for inner in ast.walk(stmt))
+    return found
+
+
 def import_graph() -> dict[str, set[str]]:
     """module -> the tui_lab modules it imports (`from pkg import name` counts as pkg.name
     when that is a module, else as pkg)."""
@@ -69,7 +81,10 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in files.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if id(node) in type_only_imports(tree):
+                continue
             if isinstance(node, ast.Import):
                 targets.update(alias.name for alias in node.names if alias.name in files)
             elif isinstance(node, ast.ImportFrom):
