@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kernels._flat import checked_batch
 from kernels.mann.batch import backward_batch, backward_serial, forward_batch, forward_serial
 from kernels.mann.layout import MANNShape, views
 
@@ -80,16 +81,9 @@ def _weights_forward(p, shape: MANNShape):
 def forward(shape: MANNShape, flat: np.ndarray, x, gamma: float = GAMMA, threaded=True):
     """Run a batch of episodes of one length. x [T, B, X]. threaded: episodes in parallel
     threads (prange) when B > 1. -> MANNTrace."""
-    flat = np.ascontiguousarray(flat)
+    flat, x = checked_batch(flat, x, shape.inputs)
     dt = flat.dtype
-    if dt not in (np.float32, np.float64):
-        raise ValueError(f"parameters must be float32 or float64, got {dt}")
-    x = np.asarray(x)
-    if x.ndim != 3 or x.shape[2] != shape.inputs:
-        raise ValueError(f"x must be [T, B, {shape.inputs}], got shape {x.shape}")
     T, B, X = x.shape
-    if T < 1 or B < 1:
-        raise ValueError(f"x needs at least one step and one episode, got shape {x.shape}")
     p = views(shape, flat)
     xb = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dt)
     w_x_t = np.ascontiguousarray(p["controller.weight_ih"][:, :X].T)  # a faster GEMM than .T

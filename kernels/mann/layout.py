@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kernels._flat import FlatParameters, views  # noqa: F401 (views: this package's API)
+
 
 @dataclass(frozen=True)
-class MANNShape:
+class MANNShape(FlatParameters):
     """inputs X (the sample and the previous step's one-hot label), classes Y, LSTM hidden H,
     memory slots N x width M, heads R (each reads and writes; R = 0 is a plain LSTM), and
     whether each head has a learned key strength."""
@@ -94,27 +96,6 @@ class MANNShape:
             "output.weight": (self.classes, self.output_inputs),
             "output.bias": (self.classes,),
         }
-
-    def param_offsets(self) -> dict[str, tuple[int, tuple[int, ...]]]:
-        out, offset = {}, 0
-        for name, shape in self.param_shapes().items():
-            out[name] = (offset, shape)
-            offset += int(np.prod(shape))
-        return out
-
-    @property
-    def size(self) -> int:
-        return sum(int(np.prod(s)) for s in self.param_shapes().values())
-
-
-def views(shape: MANNShape, flat: np.ndarray) -> dict[str, np.ndarray]:
-    """Named views into a flat vector of `shape.size` values (writes go through)."""
-    if flat.ndim != 1 or flat.size != shape.size:
-        raise ValueError(f"flat vector must have {shape.size} values, got shape {flat.shape}")
-    return {
-        name: flat[offset : offset + int(np.prod(dims))].reshape(dims)
-        for name, (offset, dims) in shape.param_offsets().items()
-    }
 
 
 def init_params(shape: MANNShape, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:

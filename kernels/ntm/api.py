@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kernels._flat import checked_batch
 from kernels.ntm.batch import (
     backward_batch,
     backward_serial,
@@ -71,16 +72,9 @@ class NTMTrace:
 def forward(shape: NTMShape, flat: np.ndarray, x, lengths=None, threaded=True) -> NTMTrace:
     """Run a batch of episodes. x [T, B, X]; lengths [B] steps per episode (default T).
     threaded: episodes in parallel threads (prange) when B > 1."""
-    flat = np.ascontiguousarray(flat)
+    flat, x = checked_batch(flat, x, shape.inputs)
     dt = flat.dtype
-    if dt not in (np.float32, np.float64):
-        raise ValueError(f"parameters must be float32 or float64, got {dt}")
-    x = np.asarray(x)
-    if x.ndim != 3 or x.shape[2] != shape.inputs:
-        raise ValueError(f"x must be [T, B, {shape.inputs}], got shape {x.shape}")
     T, B, _ = x.shape
-    if T < 1 or B < 1:
-        raise ValueError(f"x needs at least one step and one episode, got shape {x.shape}")
     lengths = np.full(B, T, dtype=np.int64) if lengths is None else np.asarray(lengths, np.int64)
     if lengths.shape != (B,) or lengths.min() < 1 or lengths.max() > T:
         raise ValueError(f"lengths must be [B={B}] integers in 1..{T}")

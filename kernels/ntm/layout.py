@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kernels._flat import FlatParameters, views  # noqa: F401 (views: this package's API)
+
 KEY = 0  # offsets inside one head's block; beta, g, gamma follow the key
 CONTROLLERS = ("lstm", "feedforward")
 
 
 @dataclass(frozen=True)
-class NTMShape:
+class NTMShape(FlatParameters):
     """inputs X, outputs Y, controller hidden H, memory slots N x width W,
     read heads R, write heads Wh (R = Wh = 0 is a plain LSTM), shift range s (shifts -s..s),
     controller "lstm" or "feedforward" (h_t = tanh(W_ih u_t + b): no state of its own, so
@@ -119,28 +121,6 @@ class NTMShape:
             "weight0_logits": (self.heads, self.slots),
         }
         return shapes
-
-    def param_offsets(self) -> dict[str, tuple[int, tuple[int, ...]]]:
-        """name -> (offset in the flat vector, shape)."""
-        out, offset = {}, 0
-        for name, shape in self.param_shapes().items():
-            out[name] = (offset, shape)
-            offset += int(np.prod(shape))
-        return out
-
-    @property
-    def size(self) -> int:
-        return sum(int(np.prod(s)) for s in self.param_shapes().values())
-
-
-def views(shape: NTMShape, flat: np.ndarray) -> dict[str, np.ndarray]:
-    """Named views into a flat vector of `shape.size` values (writes go through)."""
-    if flat.ndim != 1 or flat.size != shape.size:
-        raise ValueError(f"flat vector must have {shape.size} values, got shape {flat.shape}")
-    return {
-        name: flat[offset : offset + int(np.prod(dims))].reshape(dims)
-        for name, (offset, dims) in shape.param_offsets().items()
-    }
 
 
 INIT_SCHEMES = ("ntm", "pytorch")

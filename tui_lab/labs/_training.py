@@ -1,6 +1,7 @@
 """Shared training plumbing for labs that train on a fixed set of examples in epochs.
 
 - make_optimizer: Adam, SGD (with momentum) or Graves' RMSProp from a [train] table.
+- decayed_lr: the learning rate of update k on a geometric path from lr to lr_final.
 - EpochTraining: a Lab mixin. train_one is a clipped step on the kind's loss_and_grads.
   Update k trains on batch k mod (batches per epoch) of epoch k // (batches per epoch),
   in an order drawn from (seed, epoch) alone, so a resumed run sees exactly the batches
@@ -25,6 +26,19 @@ def make_optimizer(params: dict, train: dict):
     if train["optimizer"] == "sgd":
         return optim.SGD(params, lr=train["lr"], momentum=train.get("momentum", 0.0))
     return optim.RMSPropGraves(params, lr=train["lr"])
+
+
+def decayed_lr(train: dict, update: int) -> float:
+    """train.lr, or with train.lr_final > 0 the geometric path from lr (at update
+    lr_decay_start * updates) to lr_final (the last update): late updates then make small
+    steps, and a run stops near a minimum instead of wherever Adam's last large step threw
+    it. train: a [train] table with lr, lr_final, lr_decay_start and updates."""
+    lr, lr_final, updates = train["lr"], train["lr_final"], train["updates"]
+    start = int(train["lr_decay_start"] * updates)
+    if lr_final <= 0 or updates - 1 <= start:
+        return lr
+    progress = (min(update, updates - 1) - start) / (updates - 1 - start)
+    return lr * (lr_final / lr) ** max(progress, 0.0)
 
 
 class EpochTraining:

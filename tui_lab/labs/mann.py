@@ -24,6 +24,7 @@ from kernels.mann import MANNShape, backward, forward, init_params, views
 from tui_lab.frames import Frame
 from tui_lab.interop import WEIGHTS
 from tui_lab.labs import _mann_view as view
+from tui_lab.labs._training import decayed_lr
 from tui_lab.labs.base import Lab, Walk
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks.glyphs import GlyphSpec, batch_for_update, eval_episodes, make_episodes
@@ -191,15 +192,7 @@ class MANNLab(Lab):
         return optim.RMSPropGraves(self._params, lr=train["lr"])
 
     def learning_rate(self, update: int) -> float:
-        """train.lr, or with train.lr_final > 0 the geometric path from lr (at update
-        lr_decay_start * updates) to lr_final (the last update)."""
-        train = self.scenario.section("train")
-        lr, lr_final, updates = train["lr"], train["lr_final"], train["updates"]
-        start = int(train["lr_decay_start"] * updates)
-        if lr_final <= 0 or updates - 1 <= start:
-            return lr
-        progress = (min(update, updates - 1) - start) / (updates - 1 - start)
-        return lr * (lr_final / lr) ** max(progress, 0.0)
+        return decayed_lr(self.scenario.section("train"), update)
 
     def on_live_change(self, dotted: str) -> None:
         self.optimizer.lr = self.learning_rate(self.train_step)

@@ -23,6 +23,7 @@ from kernels.ntm.layout import CONTROLLERS, INIT_SCHEMES
 from tui_lab.frames import Frame
 from tui_lab.interop import WEIGHTS
 from tui_lab.labs import _ntm_view as view
+from tui_lab.labs._training import decayed_lr
 from tui_lab.labs.base import OWN_INPUT, Lab, Walk
 from tui_lab.scenario import Field, ScenarioError
 from tui_lab.tasks import ntm_tasks
@@ -295,17 +296,7 @@ class NTMLab(Lab):
         )
 
     def learning_rate(self, update: int) -> float:
-        """train.lr, or with train.lr_final > 0 the geometric path from lr (at update
-        lr_decay_start * updates) to lr_final (the last update): late updates then make
-        small steps, and a run stops near a minimum instead of wherever Adam's last large
-        step threw it."""
-        train = self.scenario.section("train")
-        lr, lr_final, updates = train["lr"], train["lr_final"], train["updates"]
-        start = int(train["lr_decay_start"] * updates)
-        if lr_final <= 0 or updates - 1 <= start:
-            return lr
-        progress = (min(update, updates - 1) - start) / (updates - 1 - start)
-        return lr * (lr_final / lr) ** max(progress, 0.0)
+        return decayed_lr(self.scenario.section("train"), update)
 
     def on_live_change(self, dotted: str) -> None:
         train = self.scenario.section("train")
