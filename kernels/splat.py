@@ -1,7 +1,7 @@
 """Quadratic Bezier strokes drawn as ink on a pixel grid: the rasteriser of the stroke glyphs
 (tui_lab/tasks/glyphs.py) the one-shot learning lab draws its samples with.
 
-    draw_curves(strokes [n, S, 3, 2], points, ink, sigma, density [n, size, size])
+    draw_curves(strokes [n, S, 3, 2], points, ink, sigma, density [n, rows, cols])
 
 Each stroke (start, bend, end control points in pixel coordinates, x across, y down; pixel
 (i, j) covers x in [j, j + 1), y in [i, i + 1)) becomes `points` points along the curve, and
@@ -21,7 +21,7 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def draw_curves(strokes, points, ink, sigma, density):
     n, S = strokes.shape[0], strokes.shape[1]
-    size = density.shape[1]
+    rows, cols = density.shape[1], density.shape[2]
     scale = -0.5 / (sigma * sigma)
     reach = 3.0 * sigma
     across = np.empty(int(2 * reach) + 2)
@@ -42,9 +42,9 @@ def draw_curves(strokes, points, ink, sigma, density):
                 w = ink * math.sqrt(dx * dx + dy * dy) / (points - 1)
                 # exp(a (ex^2 + ey^2)) = exp(a ex^2) exp(a ey^2): one exp per row and column
                 i0 = max(int(math.floor(y - reach)), 0)
-                i1 = min(int(y + reach) + 1, size)
+                i1 = min(int(math.floor(y + reach)) + 1, rows)
                 j0 = max(int(math.floor(x - reach)), 0)
-                j1 = min(int(x + reach) + 1, size)
+                j1 = min(int(math.floor(x + reach)) + 1, cols)
                 for j in range(j0, j1):
                     ex = j + 0.5 - x
                     across[j - j0] = math.exp(scale * ex * ex)
