@@ -158,19 +158,25 @@ async def run(name: str, width: int, height: int, presses: int) -> None:
         await pilot.press("t")
         await until(lambda: screen.session.training or screen.live_step > 0)
         busy = []
-        for _ in range(min(presses, 10)):
+        for _ in range(presses):
             if not screen.session.training:
                 break
             if screen.frame.t >= screen.frame.T - 1:
-                await pilot.press("home")
+                await pilot.press("home")  # not timed: wait for its frame first
+                await pilot.pause(0.2)
             busy.append(await press_and_wait(pilot, "right"))
             await pilot.pause(0.05)
         await pilot.press("escape")
         if busy:
             print(
                 f"while training: key -> repaint median {statistics.median(busy):.1f} ms, "
-                f"max {max(busy):.1f} ms over {len(busy)} presses"
+                f"max {max(busy):.1f} ms over {len(busy)} presses; all: "
+                f"{' '.join(f'{t:.0f}' for t in busy)}"
             )
+            slow = [s for t, s in zip(busy, splits[-len(busy):], strict=True) if t > 50]
+            if slow:
+                print("  the slow ones, key -> drawn / drawn -> painted / UI CPU ms: " + ", ".join(
+                    f"{a:.0f}/{b:.0f}/{c:.0f}" for a, b, c in slow))
         await until(lambda: not screen.session.training)
 
 

@@ -14,6 +14,7 @@ capture, so figures are good to a few ms. Run with PYTHONPATH pointing at the ch
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -81,6 +82,8 @@ def one_run(scenario: str, width: int, height: int) -> tuple[float, float, float
     try:
         wait_still(lambda text: "t = - of" in text, still_s=1.0, timeout=300)
         first_seen, first_done = press_and_time("Right", "t = 0 of")
+        if " of 1 " in pane():  # one step only (one-to-one): no second step to time
+            return first_seen, first_done, math.nan, math.nan
         later_seen, later_done = press_and_time("Right", "t = 1 of")
         return first_seen, first_done, later_seen, later_done
     finally:

@@ -11,6 +11,7 @@ from tui_lab.app import session
 from tui_lab.app.app import TuiLabApp
 from tui_lab.app.screens import lab as lab_screen
 from tui_lab.app.widgets import panels
+from tui_lab.app.widgets.lines import LinesView
 from tui_lab.labs.base import Walk
 
 
@@ -22,20 +23,25 @@ async def _opened(pilot, app, wait_for):
     return lab
 
 
-async def test_the_first_step_mounts_nothing_and_draws_at_the_laid_out_width(
+async def test_the_first_step_mounts_nothing_moves_nothing_and_draws_at_the_laid_out_width(
     wait_for, make_fake_lab, monkeypatch
 ):
     lab_obj = make_fake_lab()
     app = TuiLabApp(lab_obj.scenario, lab=lab_obj)
     async with app.run_test(size=(140, 45)) as pilot:
         lab = await _opened(pilot, app, wait_for)
-        assert lab.frame.t == -1 and list(lab.boxes) == ["input"]
-        # The t = 0 boxes exist already, hidden, drawn for their width.
+        assert lab.frame.t == -1 and [p.name for p in lab.frame.panels] == ["input"]
+        # The t = 0 boxes are in place already, blank, at the size the first step fills.
         ahead = {key[1]: box for key, box in lab._mounted.items()}
-        assert {"h_t", "gates", "metrics"} <= set(ahead)
+        assert set(lab.boxes) == {"input", "h_t", "gates", "metrics"} == set(ahead)
+        regions = {}
         for name in ("h_t", "gates", "metrics"):
-            assert not ahead[name].display
-            assert ahead[name].drawn_width == ahead[name].laid_out_width > 4
+            box = ahead[name]
+            assert box.display and box.region.area > 0
+            views = list(box.query(LinesView))
+            assert views and all(view.is_blank for view in views)
+            assert box.drawn_width == box.laid_out_width > 4
+            regions[name] = box.region
 
         made, widths = [], []
         monkeypatch.setattr(lab_screen, "box_for", lambda panel: made.append(panel.name) or 1 / 0)
@@ -52,6 +58,9 @@ async def test_the_first_step_mounts_nothing_and_draws_at_the_laid_out_width(
         assert made == []
         assert set(lab.boxes) == {"input", "h_t", "gates", "metrics"}
         assert all(box.display for box in lab.boxes.values())
+        assert {name: ahead[name].region for name in regions} == regions  # no box moved
+        for name in regions:
+            assert not all(view.is_blank for view in ahead[name].query(LinesView))
         assert widths and all(drawn == ahead[name].laid_out_width for name, drawn, _ in widths)
         assert all(laid_out in (0, drawn) for _, drawn, laid_out in widths)
 

@@ -3,6 +3,7 @@
 import threading
 
 from tui_lab.app.app import TuiLabApp
+from tui_lab.app.screens import lab as lab_screen
 from tui_lab.app.screens.lab import LabScreen
 from tui_lab.app.widgets.panels import GenericBox, MatrixBox
 
@@ -20,9 +21,9 @@ async def test_panels_are_placed_by_kind(wait_for, make_fake_lab):
     async with app.run_test(size=(140, 45)) as pilot:
         lab = await _open(pilot, app, wait_for)
         await wait_for(pilot, lambda: lab.boxes, what="boxes")
-        assert list(lab.boxes) == ["input"]
+        assert [panel.name for panel in lab.frame.panels] == ["input"]
         await pilot.press("right")
-        await wait_for(pilot, lambda: len(lab.boxes) == 4, what="t = 0 drawn")
+        await wait_for(pilot, lambda: lab.frame.t == 0 and not lab._dirty, what="t = 0 drawn")
         await pilot.pause(0.1)
         assert set(lab.boxes) == {"input", "h_t", "gates", "metrics"}
         assert isinstance(lab.boxes["h_t"], MatrixBox)
@@ -205,13 +206,16 @@ async def test_divergence_stops_training_with_a_notification(
         await wait_for(pilot, lambda: lab.frame.t == 0, what="still steps")
 
 
-async def test_panels_out_of_sight_are_drawn_when_scrolled_in(wait_for, make_fake_lab):
+async def test_panels_out_of_sight_are_drawn_when_scrolled_in(
+    wait_for, make_fake_lab, monkeypatch
+):
+    monkeypatch.setattr(lab_screen, "CATCH_UP_S", 60.0)  # no catching up while still
     lab_obj = make_fake_lab()
     app = TuiLabApp(lab_obj.scenario, lab=lab_obj)
     async with app.run_test(size=(60, 14)) as pilot:
         lab = await _open(pilot, app, wait_for)
         await pilot.press("right")
-        await wait_for(pilot, lambda: len(lab.boxes) == 4, what="panels")
+        await wait_for(pilot, lambda: lab.frame.t == 0 and not lab._dirty, what="t = 0 drawn")
         await pilot.pause(0.2)
         await pilot.press("right")
         await wait_for(pilot, lambda: lab.frame.t == 1 and not lab._dirty, what="t = 1 drawn")
@@ -219,5 +223,23 @@ async def test_panels_out_of_sight_are_drawn_when_scrolled_in(wait_for, make_fak
         assert lab.boxes["metrics"].stale  # below the fold at 60x14
         lab.query_one("#body").scroll_end(animate=False)
         await wait_for(pilot, lambda: not lab.boxes["metrics"].stale, what="drawn after scroll")
+        lines = lab.boxes["metrics"].body._lines
+        assert "".join(segment.text for segment in lines[0]).split() == ["t", "1"]
+
+
+async def test_panels_out_of_sight_catch_up_once_the_screen_is_still(wait_for, make_fake_lab):
+    lab_obj = make_fake_lab()
+    app = TuiLabApp(lab_obj.scenario, lab=lab_obj)
+    async with app.run_test(size=(60, 14)) as pilot:
+        lab = await _open(pilot, app, wait_for)
+        await pilot.press("right")
+        await wait_for(pilot, lambda: lab.frame.t == 0 and not lab._dirty, what="t = 0 drawn")
+        await pilot.pause(0.3)
+        draws = lab.draws
+        await pilot.press("right")
+        await wait_for(pilot, lambda: lab.draws > draws, what="t = 1 drawn")
+        assert lab.frame.t == 1 and lab.boxes["metrics"].stale  # skipped: below the fold
+        await wait_for(pilot, lambda: not lab.boxes["metrics"].stale, what="caught up")
+        assert lab.query_one("#body").scroll_offset.y == 0  # not scrolled to
         lines = lab.boxes["metrics"].body._lines
         assert "".join(segment.text for segment in lines[0]).split() == ["t", "1"]

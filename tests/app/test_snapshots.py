@@ -8,8 +8,9 @@ layout) fails; a change meant to show something new updates the SVGs on purpose:
 and look at the new SVGs (snapshot_report.html shows a failed run's differences).
 
 Kinds come from the registry, so a new kind gets snapshots (and fails until they are
-written). Deterministic: the scenario's fixed seed, no training, the screen settled
-(no draw pending, no job queued, the draw count still for a while) before the shot.
+written). Deterministic: the scenario's fixed seed, no training, every step drawn and the
+screen settled (no draw pending, no job queued, the draw count still for a while) before
+the next key and before the shot.
 """
 
 import asyncio
@@ -63,11 +64,13 @@ def steps_then_settle(steps: int):
         screen = pilot.app.screen
         # The first open of a kind compiles its kernels (minutes on a cold Numba cache).
         await until(pilot, lambda: screen.frame is not None, 600, "the lab to open")
-        last = min(steps, screen.frame.T) - 1
-        for _ in range(steps):
+        # One step at a time, each drawn before the next: a box keeps the tallest height it
+        # has drawn, so which frames a fast run of keys skipped would change the screen
+        # (word2vec at 80x24 differed between two machines by its scrollbar alone).
+        for t in range(min(steps, screen.frame.T)):
             await pilot.press("right")
-        await until(pilot, lambda: screen.frame.t == last, 60, f"t = {last}")
-        await settle(pilot, screen)
+            await until(pilot, lambda t=t: screen.frame.t == t, 60, f"t = {t}")
+            await settle(pilot, screen)
 
     return run_before
 

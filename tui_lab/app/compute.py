@@ -9,7 +9,9 @@ here, in order, and each job hands its result back with a callback that runs
 `post_message` is thread-safe).
 
 Long work (training) is split into short jobs that queue their own
-continuation, so a step requested mid-training runs between two chunks.
+continuation, so a step requested mid-training runs between two chunks; a chunk
+also ends early when `waiting()` says a job has been queued behind it, so a key
+waits for one training update rather than a whole chunk.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ class ComputeThread:
         self._idle.clear()
         self._queue.put(job)
         return job
+
+    def waiting(self) -> bool:
+        """True when a job is queued behind the one running (a chunk of training asks this
+        between two updates and yields to it)."""
+        return not self._queue.empty()
 
     @property
     def thread(self) -> threading.Thread:

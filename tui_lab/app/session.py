@@ -3,8 +3,9 @@
 The screen never touches the Lab directly. A LabSession queues jobs on the
 shared compute thread and posts the results (Frames, progress, errors) back
 to the screen as messages. Training runs as ~30 ms chunks that queue their own
-continuation, so stepping keys pressed mid-training are answered between two
-chunks and Escape stops training within one chunk.
+continuation and end early when a job is queued behind them, so a stepping key
+pressed mid-training is answered after the current update and Escape stops
+training within one chunk.
 """
 
 from __future__ import annotations
@@ -189,7 +190,12 @@ class LabSession:
 
             def should_stop():
                 time.sleep(0)  # hand the GIL to the UI thread between two updates
-                return stop.is_set() or self.closed or time.perf_counter() > deadline
+                return (
+                    stop.is_set()
+                    or self.closed
+                    or self.compute.waiting()  # a key was pressed: answer it first
+                    or time.perf_counter() > deadline
+                )
 
             metrics = self.lab.train(total - done, None, should_stop)
             done = self.lab.train_step - start_step

@@ -14,14 +14,17 @@ idle, and only the panels in sight.
 A box stays mounted once made: a frame without its panel hides it, and a later frame
 shows it again without mounting it anew. While a lab opens, the screen lays out and
 draws the first step's frame unseen (the session sends it along: LabReady.preview)
-before it shows t = -1, so the first step shows boxes already drawn at their width: one
-layout pass. It used to mount them, draw them at a guessed width, lay them out, draw
-them again and lay them out again (char-textgen-lstm at 140x45: ~8x the UI work of a
-later step; scripts/measure_app_latency.py).
+before it shows t = -1, with the boxes t = -1 lacks left in place, blank, so the first step
+fills boxes already laid out at their width: no layout pass at all (tmux, 140x45: the
+first step on screen in 16-44 ms over the bundled scenarios,
+scripts/measure_first_step_tmux.py). It used to mount them, draw them at a guessed
+width, lay them out, draw them again and lay them out again (char-textgen-lstm at
+140x45: ~8x the UI work of a later step; scripts/measure_app_latency.py).
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from datetime import datetime
 from pathlib import Path
@@ -45,11 +48,28 @@ from tui_lab.render import RenderOptions
 from tui_lab.render.colors import no_color_requested
 
 DRAW_HZ = 30
+CATCH_UP_S = 0.15  # still this long: draw the boxes skipped while out of sight
 TICK_S = 1 / 50
 NARROW = 110
 
 
 PLACES = ("memory", "history", "inputs", "matrices", "side")
+
+
+def settle_garbage() -> None:
+    """Collect, and move what survives out of the collector's sight (gc.freeze).
+
+    Why: Textual's Strips cache themselves (a strip of the right length is its own
+    crop), so every repaint leaves thousands of small reference cycles. Their
+    allocations and frees balance, so the collector's young generation is rarely
+    triggered and grows to ~70,000 objects, then takes 50-115 ms to collect: a key
+    pressed then waited for it (ntm-copy while training: max 108-166 ms). So the lab
+    screen collects the young generation after every drawn frame (~0.1 ms, at most a
+    few thousand objects), and when a lab opens, collects everything and freezes it, so
+    the full collections that still come scan only what was made since.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def place_of(panel: frames.Panel) -> str:
@@ -111,6 +131,7 @@ class LabScreen(LabActions, Screen):
         self._mounted: dict[tuple[str, str, str], PanelBox] = {}  # shown or hidden
         self._panel_key: tuple | None = None
         self._opening: tuple[frames.Frame, str] | None = None  # shown after the preview
+        self._preview: frames.Frame | None = None  # the first step's frame, drawn unseen
         self._dirty = False
         self._last_draw = 0.0
         self.live_step = 0
@@ -153,6 +174,7 @@ class LabScreen(LabActions, Screen):
 
     # ---- messages from the compute thread ---------------------------------------------
     def on_lab_ready(self, message: messages.LabReady) -> None:
+        settle_garbage()
         self.scenario = message.lab.scenario
         self.query_one("#loading").display = False
         self.query_one("#body").display = True
@@ -160,7 +182,7 @@ class LabScreen(LabActions, Screen):
         self.previous = {}
         self.frame = None
         self._opening = (message.frame, message.note)
-        preview = message.preview
+        preview = self._preview = message.preview
         if preview is None or all(box_key(panel) in self._mounted for panel in preview.panels):
             self._show_opened()
             return
@@ -179,13 +201,11 @@ class LabScreen(LabActions, Screen):
             return  # a frame came first, or the time ran out
         if all(box.content_size.width > 4 for box in boxes.values()):
             options = self.render_options()
-            viewport = self.query_one("#body").region
-            in_sight = [
-                panel for panel in preview.panels if boxes[panel.name].region.overlaps(viewport)
-            ]
-            for panel in in_sight:
+            # Out of sight too: a box blank at t = -1 keeps the size drawn here, and one
+            # never drawn would grow when first scrolled to.
+            for panel in preview.panels:
                 boxes[panel.name].show(panel, options)  # draws only what changed
-            if all(boxes[panel.name].settled() for panel in in_sight):
+            if all(boxes[panel.name].settled() for panel in preview.panels):
                 self._show_opened()
                 return
         self.set_timer(0.01, lambda: self._draw_ahead(preview, boxes))
@@ -301,6 +321,8 @@ class LabScreen(LabActions, Screen):
         now = time.perf_counter()
         if (self._dirty or self._stale_in_sight()) and now - self._last_draw >= 1 / DRAW_HZ:
             self.draw()
+        elif now - self._last_draw >= CATCH_UP_S and self._opening is None:
+            self._catch_up()
         if self.frame is not None:
             self.player.tick(now)
 
@@ -320,24 +342,66 @@ class LabScreen(LabActions, Screen):
         self._update_status()
         if frame is None:
             return
-        key = tuple(box_key(panel) for panel in frame.panels)
+        laid_out = self._layout_frame(frame)
+        key = tuple(box_key(panel) for panel in laid_out.panels)
         if key != self._panel_key:
-            self.boxes = self._arrange(frame)
+            self.boxes = self._arrange(laid_out)
             self._panel_key = key
             # New boxes drew at a fallback width: again once laid out.
             self.call_after_refresh(self.request_draw, True)
         options = self.render_options()
         viewport = self.query_one("#body").region
-        for panel in frame.panels:
+        present = {panel.name for panel in frame.panels}
+        for panel in laid_out.panels:
             box = self.boxes[panel.name]
+            if panel.name not in present:
+                box.blank()  # the first step fills it
+                continue
+            panel = frame.panel(panel.name)
             # Panels scrolled out of sight wait until they scroll back in (a 20-panel NTM
-            # frame draws only what is on screen).
-            if box.region.area and not box.region.overlaps(viewport):
+            # frame draws only what is on screen), once drawn at their laid-out width: a
+            # box drawn only at the fallback width would keep that height (and the page
+            # its length) until scrolled to, by how fast the keys came.
+            drawn = box.drawn_width == box.content_size.width
+            if box.region.area and drawn and not box.region.overlaps(viewport):
                 box.stale = True
                 continue
             box.stale = False
             box.show(panel, options)
         self.draws += 1
+        self.call_after_refresh(gc.collect, 0)  # see settle_garbage
+
+    def _catch_up(self) -> None:
+        """Once the screen has been still for CATCH_UP_S, draw the boxes skipped while out of
+        sight, so their heights (and the page's length, the scrollbar) are the current
+        frame's, not those of whichever frame was drawn when they last came into view."""
+        frame = self.frame
+        stale = [box for box in self.boxes.values() if box.stale]
+        if frame is None or not stale:
+            return
+        options = self.render_options()
+        for panel in frame.panels:
+            box = self.boxes.get(panel.name)
+            if box is not None and box.stale:
+                box.stale = False
+                box.show(panel, options)
+        for box in stale:
+            box.stale = False  # a box of a panel this frame lacks: nothing to catch up
+        self.draws += 1
+        self._last_draw = time.perf_counter()
+
+    def _layout_frame(self, frame: frames.Frame) -> frames.Frame:
+        """The frame whose panels the boxes are arranged for: before the first step (t = -1)
+        the first step's (the preview drawn while the lab opened), its panels that t = -1
+        lacks shown blank, so the first step changes no box's size or place and costs no
+        layout pass (ntm-copy: 8 panels at t = -1, 17 at t = 0); otherwise `frame`."""
+        preview = self._preview
+        if frame.t != -1 or preview is None:
+            return frame
+        keys = {box_key(panel) for panel in preview.panels}
+        if all(box_key(panel) in keys for panel in frame.panels):
+            return preview
+        return frame
 
     def _stale_in_sight(self) -> bool:
         """A panel skipped while out of sight has scrolled (or been resized) into view."""

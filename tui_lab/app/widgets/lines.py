@@ -67,10 +67,18 @@ class LinesView(Widget):
                 self.styles.width = width
         self.refresh(layout=resized)
 
+    def blank(self) -> None:
+        """Show as many empty lines at the same width: no new layout."""
+        self.set_lines([[] for _ in self._lines], self._width, drawn_for=self._drawn_for)
+
     def set_renderable(self, renderable: RenderableType, width: int) -> None:
         console = self.app.console
         options = console.options.update(width=max(1, width), no_wrap=False, highlight=False)
         self.set_lines(console.render_lines(renderable, options, pad=False), drawn_for=width)
+
+    @property
+    def is_blank(self) -> bool:
+        return not any(self._lines)
 
     @property
     def line_count(self) -> int:

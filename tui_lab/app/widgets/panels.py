@@ -66,6 +66,14 @@ class PanelBox(Vertical):
     def draw(self, panel: frames.Panel, options: RenderOptions) -> None:
         raise NotImplementedError
 
+    def blank(self) -> None:
+        """Empty the box but keep its size (a panel the current frame lacks and the next
+        one fills: the screen before the first step). The next show draws it again."""
+        self.shown = None
+        self._signature = None
+        for view in self.query(LinesView):
+            view.blank()
+
     def on_resize(self) -> None:
         # A box drawn before its first layout used FALLBACK_WIDTH; a window of slots
         # chosen for that width would stay until the next frame (never, when paused).
@@ -73,7 +81,11 @@ class PanelBox(Vertical):
         # this layout pass, not inside it: a new width asked for inside it was lost (the
         # cells kept the fallback width on a real terminal).
         if self.shown is not None:
-            self.call_after_refresh(lambda: self.draw(*self.shown))
+            self.call_after_refresh(self._redraw)
+
+    def _redraw(self) -> None:
+        if self.shown is not None:  # not blanked since
+            self.draw(*self.shown)
 
 
 class GenericBox(PanelBox):
