@@ -72,3 +72,37 @@ def test_app_module_rejects_an_unknown_scenario():
     )
     assert result.returncode == 2
     assert result.stderr.startswith("tui-lab: no-such-scenario: no such scenario file")
+
+
+def test_a_queued_job_ends_a_training_chunk_after_the_update_running(monkeypatch, make_fake_lab):
+    """A key pressed mid-training is answered after one update, not after the chunk."""
+    import time
+
+    from tui_lab.app import session as session_module
+
+    monkeypatch.setattr(session_module, "TRAIN_CHUNK_S", 1000.0)  # only a queued job ends it
+
+    class SlowUpdates(make_fake_lab):
+        def train_one(self):
+            time.sleep(0.002)
+            return 1.0
+
+    class Target:
+        def post_message(self, message):
+            pass
+
+    compute = ComputeThread("test-compute-yield")
+    lab = SlowUpdates()
+    session = session_module.LabSession(lab.scenario, Target(), compute, lab=lab)
+    session.start()
+    assert compute.wait_idle(10)
+    session.train(2000)  # ~4 s of updates in one chunk, were it not for the yield
+    while lab.train_step < 5:
+        time.sleep(0.001)
+    seen = []
+    compute.submit(lambda: seen.append(lab.train_step))
+    while not seen:
+        time.sleep(0.001)
+    session.stop_training()
+    assert compute.wait_idle(10)
+    assert seen[0] < 100  # answered within a few updates of being queued
