@@ -347,16 +347,25 @@ def _bench(quick: bool) -> int:
     from rich.table import Table
 
     from tui_lab.bench import run_bench
+    from tui_lab.bench_machine import blas_info, lstm_rows, sgemm_gflops
 
     console = Console()
+    with console.status("timing numpy's BLAS ..."):
+        blas, sgemm = blas_info(), sgemm_gflops(quick=quick)
+    details = ", ".join(f"{key} {value}" for key, value in blas.items())
+    console.print(f"sgemm {sgemm:.1f} GFLOP/s (numpy float32 1024 x 1024); BLAS: {details}")
     with console.status("compiling and timing kernels ..."):
-        rows = run_bench(quick=quick)
-    table = Table(title="kernel throughput on this machine")
-    for column in rows[0]:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()))
-    console.print(table)
+        tables = [
+            ("LSTM vs plain numpy, float32, T = 50", lstm_rows(quick=quick, sgemm=sgemm)),
+            ("kernel throughput on this machine", run_bench(quick=quick)),
+        ]
+    for title, rows in tables:
+        table = Table(title=title)
+        for column in rows[0]:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()))
+        console.print(table)
     return 0
 
 
