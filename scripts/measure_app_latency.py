@@ -7,9 +7,11 @@ steps the lab; the screen draws the new Frame (t_draw); Textual's compositor
 then repaints the screen (t_paint, the end of the next Screen._compositor_refresh
 after the draw). Reported: the first step after opening (key -> first paint, and
 key -> the last repaint before the screen is still for 0.5 s: the panels that step
-mounts, laid out and drawn at their width), key -> paint per press (median, max), the
-same while training runs in the background, and frames drawn per second in play mode
-at the top speed. Headless: no terminal I/O, which adds a little in a real terminal
+mounts, laid out and drawn at their width; since the screen draws the boxes it skipped
+out of sight once it has been still for 0.15 s, that repaint comes ~150 ms after the key
+by design), key -> paint per press (median, max), the same while training runs in the
+background (with the splits of the presses over 50 ms), and frames drawn per second in
+play mode at the top speed. Headless: no terminal I/O, which adds a little in a real terminal
 (scripts/measure_first_step_tmux.py times the first step in tmux).
 """
 
