@@ -10,11 +10,11 @@ FLOPs count the products only: forward 2 T B 4H (I + H); forward+backward three 
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 
 from kernels import lstm
+from tui_lab.bench import _median_us
 
 SHAPES = ((1, 16, 64), (1, 128, 128), (16, 32, 32), (16, 32, 128), (64, 256, 512))
 STEPS = 50
@@ -22,14 +22,7 @@ GEMM_SIZE = 1024
 
 
 def _median_s(fn, repeats: int, min_seconds: float) -> float:
-    fn()
-    times = []
-    deadline = time.perf_counter() + min_seconds
-    while len(times) < repeats or (time.perf_counter() < deadline and len(times) < 50 * repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return _median_us(fn, repeats, min_seconds) / 1e6
 
 
 def blas_info() -> dict:

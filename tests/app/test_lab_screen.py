@@ -214,17 +214,24 @@ async def test_panels_out_of_sight_are_drawn_when_scrolled_in(
     app = TuiLabApp(lab_obj.scenario, lab=lab_obj)
     async with app.run_test(size=(60, 14)) as pilot:
         lab = await _open(pilot, app, wait_for)
-        await pilot.press("right")
-        await wait_for(pilot, lambda: lab.frame.t == 0 and not lab._dirty, what="t = 0 drawn")
-        await pilot.pause(0.2)
+        await _first_step_drawn(pilot, lab, wait_for)
         await pilot.press("right")
         await wait_for(pilot, lambda: lab.frame.t == 1 and not lab._dirty, what="t = 1 drawn")
         await pilot.pause(0.1)
         assert lab.boxes["metrics"].stale  # below the fold at 60x14
         lab.query_one("#body").scroll_end(animate=False)
         await wait_for(pilot, lambda: not lab.boxes["metrics"].stale, what="drawn after scroll")
-        lines = lab.boxes["metrics"].body._lines
-        assert "".join(segment.text for segment in lines[0]).split() == ["t", "1"]
+        assert _first_line(lab.boxes["metrics"]) == ["t", "1"]
+
+
+async def _first_step_drawn(pilot, lab, wait_for) -> None:
+    await pilot.press("right")
+    await wait_for(pilot, lambda: lab.frame.t == 0 and not lab._dirty, what="t = 0 drawn")
+    await pilot.pause(0.2)
+
+
+def _first_line(box) -> list[str]:
+    return "".join(segment.text for segment in box.body._lines[0]).split()
 
 
 async def test_panels_out_of_sight_catch_up_once_the_screen_is_still(wait_for, make_fake_lab):
@@ -232,14 +239,12 @@ async def test_panels_out_of_sight_catch_up_once_the_screen_is_still(wait_for, m
     app = TuiLabApp(lab_obj.scenario, lab=lab_obj)
     async with app.run_test(size=(60, 14)) as pilot:
         lab = await _open(pilot, app, wait_for)
-        await pilot.press("right")
-        await wait_for(pilot, lambda: lab.frame.t == 0 and not lab._dirty, what="t = 0 drawn")
-        await pilot.pause(0.3)
+        await _first_step_drawn(pilot, lab, wait_for)
+        await pilot.pause(0.1)
         draws = lab.draws
         await pilot.press("right")
         await wait_for(pilot, lambda: lab.draws > draws, what="t = 1 drawn")
         assert lab.frame.t == 1 and lab.boxes["metrics"].stale  # skipped: below the fold
         await wait_for(pilot, lambda: not lab.boxes["metrics"].stale, what="caught up")
         assert lab.query_one("#body").scroll_offset.y == 0  # not scrolled to
-        lines = lab.boxes["metrics"].body._lines
-        assert "".join(segment.text for segment in lines[0]).split() == ["t", "1"]
+        assert _first_line(lab.boxes["metrics"]) == ["t", "1"]
