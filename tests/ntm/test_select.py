@@ -91,7 +91,9 @@ def test_resume_keeps_the_best_so_far(tmp_path):
     resumed = load_checkpoint(tmp_path / "c.npz")
     _scripted(resumed, [(5.0, 0.0), (5.0, 0.0)])
     resumed.train(4)
-    np.testing.assert_array_equal(resumed.flat, straight.flat)
+    # To rounding (see test_lab.py's parallel-and-serial test): in a full CI run on a cold
+    # Numba cache two values differed in the last bit (<= 6e-17).
+    np.testing.assert_allclose(resumed.flat, straight.flat, rtol=1e-13, atol=1e-15)
     assert resumed.selection()["selected_update"] == 2
 
 
