@@ -383,10 +383,9 @@ class LabScreen(LabActions, Screen):
         for panel in frame.panels:
             box = self.boxes.get(panel.name)
             if box is not None and box.stale:
-                box.stale = False
                 box.show(panel, options)
-        for box in stale:
-            box.stale = False  # a box of a panel this frame lacks: nothing to catch up
+        for box in stale:  # a box of a panel this frame lacks has nothing to catch up
+            box.stale = False
         self.draws += 1
         self._last_draw = time.perf_counter()
 
