@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from kernels._common import (
     add_into,
     as_c,
     check_sequence,
-    dot_rows,
-    dot_tn,
     grad_or_zeros,
     one,
     sigmoid,
@@ -29,6 +28,7 @@ from kernels._common import (
     tanh,
     unpack_params,
 )
+from kernels._gemm import ROWS, matmul, matmul_rows, step_weights
 
 GATES = 3
 
@@ -51,19 +51,39 @@ class GRUTrace:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hn):
-    """Fill hs, hn [T, B, H] and gates [T, B, 3H] (post-activation r, z, n) in place."""
+def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hn, threads):
+    """Fill hs, hn [T, B, H] and gates [T, B, 3H] (post-activation r, z, n) in place; batch
+    rows in up to `threads` parallel chunks (see kernels/lstm.py)."""
     T, B, I = x.shape
     G = w_hh.shape[0]
     # gates holds the input projections first; each step overwrites its slice with activations.
-    dot_rows(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G))
-    rec = np.empty((B, G), dtype=x.dtype)
-    # C-order W^T: OpenBLAS's small-M GEMM with a transposed operand measured 2-9x slower
+    matmul(
+        x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G), False, threads
+    )
     w_hh_t = np.ascontiguousarray(w_hh.T)
-    for t in range(T):
-        h_prev = h0 if t == 0 else hs[t - 1]
-        dot_rows(h_prev, w_hh_t, rec)
-        _fwd_step(gates[t], rec, b_ih, b_hh, h_prev, hn[t], hs[t])
+    chunks = min(threads, B // ROWS)
+    if chunks > 1:
+        _forward_chunks(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, chunks)
+    else:
+        _forward_rows(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, 0, B)
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def _forward_chunks(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, chunks):
+    B = h0.shape[0]
+    per = (B + chunks - 1) // chunks
+    for i in prange(chunks):
+        _forward_rows(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, i * per, min(B, (i + 1) * per))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _forward_rows(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, r0, r1):
+    """The recurrence for batch rows r0:r1 (w_hh_t [H, 3H] = W_hh^T, C order)."""
+    rec = np.empty((r1 - r0, w_hh_t.shape[1]), dtype=hs.dtype)
+    for t in range(hs.shape[0]):
+        h_prev = h0[r0:r1] if t == 0 else hs[t - 1, r0:r1]
+        matmul_rows(h_prev, w_hh_t, rec, 0, r1 - r0, False)
+        _fwd_step(gates[t, r0:r1], rec, b_ih, b_hh, h_prev, hn[t, r0:r1], hs[t, r0:r1])
 
 
 @njit(cache=True, error_model="numpy")
@@ -112,6 +132,7 @@ def backward_arrays(
     dw_hh,
     db_ih,
     db_hh,
+    threads,
 ):
     """Exact BPTT. dh [B, H] enters as dL/dh_n and leaves as dL/dh0.
 
@@ -121,22 +142,51 @@ def backward_arrays(
     T, B, I = x.shape
     H = h0.shape[1]
     G = w_hh.shape[0]
-    direct = np.empty((B, H), dtype=x.dtype)
-    for t in range(T - 1, -1, -1):
-        h_prev = h0 if t == 0 else hs[t - 1]
-        _bwd_step(gates[t], hn[t], h_prev, d_out[t], dh, d_h[t], d_pre_i[t], d_pre_h[t], direct)
-        dot_rows(d_pre_h[t], w_hh, dh)
-        add_into(dh, direct)
+    chunks = min(threads, B // ROWS)
+    if chunks > 1:
+        _backward_chunks(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, chunks)
+    else:
+        _backward_rows(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, 0, B)
     pi2 = d_pre_i.reshape(T * B, G)
-    dot_rows(pi2, w_ih, dx.reshape(T * B, I))
-    dot_tn(pi2, x.reshape(T * B, I), dw_ih, False)
-    dot_tn(d_pre_h[0], h0, dw_hh, False)
-    if T > 1:
-        dot_tn(
-            d_pre_h[1:].reshape((T - 1) * B, G), hs[: T - 1].reshape((T - 1) * B, H), dw_hh, True
-        )
+    matmul(pi2, w_ih, dx.reshape(T * B, I), False, threads)
+    matmul(pi2.T, x.reshape(T * B, I), dw_ih, False, threads)
+    h_prev = np.empty((T, B, H), dtype=x.dtype)  # h_{t-1} for every t: dW_hh is one product
+    h_prev[0] = h0
+    h_prev[1:] = hs[: T - 1]
+    matmul(d_pre_h.reshape(T * B, G).T, h_prev.reshape(T * B, H), dw_hh, False, threads)
     sum_rows(pi2, db_ih)
     sum_rows(d_pre_h.reshape(T * B, G), db_hh)
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def _backward_chunks(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, chunks):
+    B = h0.shape[0]
+    per = (B + chunks - 1) // chunks
+    for i in prange(chunks):
+        r0, r1 = i * per, min(B, (i + 1) * per)
+        _backward_rows(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, r0, r1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _backward_rows(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, r0, r1):
+    """The recurrent sweep back for batch rows r0:r1 (w_hh [3H, H] as stored)."""
+    direct = np.empty((r1 - r0, h0.shape[1]), dtype=hs.dtype)
+    rows = slice(r0, r1)
+    for t in range(hs.shape[0] - 1, -1, -1):
+        h_prev = h0[rows] if t == 0 else hs[t - 1, rows]
+        _bwd_step(
+            gates[t, rows],
+            hn[t, rows],
+            h_prev,
+            d_out[t, rows],
+            dh[rows],
+            d_h[t, rows],
+            d_pre_i[t, rows],
+            d_pre_h[t, rows],
+            direct,
+        )
+        matmul_rows(d_pre_h[t, rows], w_hh, dh[rows], 0, r1 - r0, False)
+        add_into(dh[rows], direct)
 
 
 @njit(cache=True, error_model="numpy")
@@ -171,15 +221,20 @@ def _bwd_step(g_t, hn_t, h_prev, d_out_t, dh, d_h_t, pi_t, ph_t, direct):
 
 
 @njit(cache=True, error_model="numpy")
-def step_arrays(x_t, h, w_ih, w_hh, b_ih, b_hh, h_out, gates_out):
+def step_arrays(x_t, h, w_ih_t, w_hh_t, b_ih, b_hh, h_out, gates_out):
     """One step in place: x_t [B, I], h [B, H] -> h_out [B, H], gates_out [B, 3H] (r, z, n).
 
-    The cheapest entry point (no checks): the interactive screen and the latency benchmark
-    call this directly. All arrays C-contiguous and of one float dtype.
+    The cheapest entry point (no checks), for callers that step many times: the weights come
+    transposed once (w_ih_t = weight_ih.T [I, G*H], w_hh_t = weight_hh.T [H, G*H], both
+    C-contiguous: see step_weights). The same sums as forward's first step, bit for bit.
+    All arrays C-contiguous and of one float dtype.
     """
-    np.dot(x_t, w_ih.T, gates_out)
+    B = x_t.shape[0]
+    matmul_rows(x_t, w_ih_t, gates_out, 0, B, False)
+    rec = np.empty_like(gates_out)
+    matmul_rows(h, w_hh_t, rec, 0, B, False)
     hn = np.empty_like(h)
-    _fwd_step(gates_out, np.dot(h, w_hh.T), b_ih, b_hh, h, hn, h_out)
+    _fwd_step(gates_out, rec, b_ih, b_hh, h, hn, h_out)
 
 
 def forward(x, h0, params) -> GRUTrace:
@@ -191,7 +246,7 @@ def forward(x, h0, params) -> GRUTrace:
     hs = np.empty((T, B, H), dtype=x.dtype)
     hn = np.empty((T, B, H), dtype=x.dtype)
     gates = np.empty((T, B, GATES * H), dtype=x.dtype)
-    forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hn)
+    forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hn, numba.get_num_threads())
     conv = {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
     return GRUTrace(x, h0, conv, hs, gates, hn, hs[T - 1])
 
@@ -237,6 +292,7 @@ def backward(trace: GRUTrace, d_out, d_h_n=None) -> dict:
         dw_hh,
         db_ih,
         db_hh,
+        numba.get_num_threads(),
     )
     return {
         "input": dx,
@@ -259,5 +315,5 @@ def step(x_t, h, params):
     w_ih, w_hh, b_ih, b_hh = unpack_params(params, GATES, x_t.shape[1], H, dt)
     h_new = np.empty_like(h)
     gates = np.empty((h.shape[0], GATES * H), dtype=dt)
-    step_arrays(x_t, h, w_ih, w_hh, b_ih, b_hh, h_new, gates)
+    step_arrays(x_t, h, *step_weights(w_ih, w_hh), b_ih, b_hh, h_new, gates)
     return h_new, gates

@@ -8,25 +8,25 @@ PyTorch's equations (torch.nn.LSTM), gate order i, f, g, o in the stacked weight
 
 Shapes: x [T, B, I]; h0, c0 [B, H]; weight_ih [4H, I]; weight_hh [4H, H]; bias_* [4H].
 
-Speed plan (the same in rnn.py and gru.py): one GEMM for every input projection of the
-sequence (x[T*B, I] @ W_ih^T), one GEMM per step for h @ W_hh^T, the gate math fused in one
-vectorised loop around it (kernels/_common.py has the SIMD-friendly sigmoid/tanh). Backward
-stores the pre-activation gradients of all steps and finishes dW_ih, dW_hh and dx with one GEMM
-each. GEMMs go through dot_rows/dot_tn, which keep mid-sized products on one BLAS thread.
+Speed plan (the same in rnn.py and gru.py): one product for every input projection of the
+sequence (x[T*B, I] @ W_ih^T), one per step for h @ W_hh^T, the gate math in one vectorised
+loop after it (kernels/_common.py has the SIMD-friendly sigmoid/tanh). Backward stores the
+pre-activation gradients of all steps and finishes dW_ih, dW_hh and dx with one product
+each. Every product is ours (kernels/_gemm.py), not BLAS's: the same speed and the same bits
+on every machine. Batch rows run their recurrences in parallel chunks (numba's threads).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from kernels._common import (
     as_c,
     check_sequence,
-    dot_rows,
-    dot_tn,
     grad_or_zeros,
     one,
     sigmoid,
@@ -34,6 +34,7 @@ from kernels._common import (
     tanh,
     unpack_params,
 )
+from kernels._gemm import ROWS, matmul, matmul_rows, step_weights
 
 GATES = 4
 
@@ -58,21 +59,44 @@ class LSTMTrace:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def forward_arrays(x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates):
-    """Fill hs, cs [T, B, H] and gates [T, B, 4H] (post-activation i, f, g, o) in place."""
+def forward_arrays(x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates, threads):
+    """Fill hs, cs [T, B, H] and gates [T, B, 4H] (post-activation i, f, g, o) in place.
+
+    Batch rows are independent, so up to `threads` chunks of rows run their whole
+    recurrence in parallel (one parallel region per sequence, none per step).
+    """
     T, B, I = x.shape
     G = w_hh.shape[0]
     # gates holds the input projections first; each step overwrites its slice with activations.
-    dot_rows(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G))
+    matmul(
+        x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G), False, threads
+    )
     bias = b_ih + b_hh
-    rec = np.empty((B, G), dtype=x.dtype)
-    # C-order W^T: OpenBLAS's small-M GEMM with a transposed operand measured 2-9x slower
     w_hh_t = np.ascontiguousarray(w_hh.T)
-    for t in range(T):
-        h_prev = h0 if t == 0 else hs[t - 1]
-        c_prev = c0 if t == 0 else cs[t - 1]
-        dot_rows(h_prev, w_hh_t, rec)
-        _fwd_step(gates[t], rec, bias, c_prev, cs[t], hs[t])
+    chunks = min(threads, B // ROWS)
+    if chunks > 1:
+        _forward_chunks(h0, c0, w_hh_t, bias, hs, cs, gates, chunks)
+    else:
+        _forward_rows(h0, c0, w_hh_t, bias, hs, cs, gates, 0, B)
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def _forward_chunks(h0, c0, w_hh_t, bias, hs, cs, gates, chunks):
+    B = h0.shape[0]
+    per = (B + chunks - 1) // chunks
+    for i in prange(chunks):
+        _forward_rows(h0, c0, w_hh_t, bias, hs, cs, gates, i * per, min(B, (i + 1) * per))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _forward_rows(h0, c0, w_hh_t, bias, hs, cs, gates, r0, r1):
+    """The recurrence for batch rows r0:r1 (w_hh_t [H, 4H] = W_hh^T, C order)."""
+    rec = np.empty((r1 - r0, w_hh_t.shape[1]), dtype=hs.dtype)
+    for t in range(hs.shape[0]):
+        h_prev = h0[r0:r1] if t == 0 else hs[t - 1, r0:r1]
+        c_prev = c0[r0:r1] if t == 0 else cs[t - 1, r0:r1]
+        matmul_rows(h_prev, w_hh_t, rec, 0, r1 - r0, False)
+        _fwd_step(gates[t, r0:r1], rec, bias, c_prev, cs[t, r0:r1], hs[t, r0:r1])
 
 
 @njit(cache=True, error_model="numpy")
@@ -106,28 +130,59 @@ def _fwd_step(g_t, rec, bias, c_prev, c_out, h_out):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def backward_arrays(
-    x, h0, c0, w_ih, w_hh, hs, cs, gates, d_out, dh, dc, d_h, d_pre, dx, dw_ih, dw_hh, db
+    x, h0, c0, w_ih, w_hh, hs, cs, gates, d_out, dh, dc, d_h, d_pre, dx, dw_ih, dw_hh, db, threads
 ):
     """Exact BPTT. dh, dc [B, H] enter as dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0.
 
     Fills d_h [T, B, H] (total dL/dh_t), d_pre [T, B, 4H] (dL/d pre-activations), dx [T, B, I],
-    dw_ih [4H, I], dw_hh [4H, H] and db [4H] (equal for bias_ih and bias_hh). The weight and
-    input gradients are one GEMM each over all steps, after the recurrent sweep.
+    dw_ih [4H, I], dw_hh [4H, H] and db [4H] (equal for bias_ih and bias_hh). The recurrent
+    sweep runs per chunk of batch rows, like the forward; the weight and input gradients are
+    one product each over all steps afterwards.
     """
     T, B, I = x.shape
     H = h0.shape[1]
     G = w_hh.shape[0]
-    for t in range(T - 1, -1, -1):
-        c_prev = c0 if t == 0 else cs[t - 1]
-        _bwd_step(gates[t], cs[t], c_prev, d_out[t], dh, dc, d_h[t], d_pre[t])
-        dot_rows(d_pre[t], w_hh, dh)
+    chunks = min(threads, B // ROWS)
+    if chunks > 1:
+        _backward_chunks(c0, w_hh, cs, gates, d_out, dh, dc, d_h, d_pre, chunks)
+    else:
+        _backward_rows(c0, w_hh, cs, gates, d_out, dh, dc, d_h, d_pre, 0, B)
     d_pre2 = d_pre.reshape(T * B, G)
-    dot_rows(d_pre2, w_ih, dx.reshape(T * B, I))
-    dot_tn(d_pre2, x.reshape(T * B, I), dw_ih, False)
-    dot_tn(d_pre[0], h0, dw_hh, False)
-    if T > 1:
-        dot_tn(d_pre[1:].reshape((T - 1) * B, G), hs[: T - 1].reshape((T - 1) * B, H), dw_hh, True)
+    matmul(d_pre2, w_ih, dx.reshape(T * B, I), False, threads)
+    matmul(d_pre2.T, x.reshape(T * B, I), dw_ih, False, threads)
+    h_prev = np.empty((T, B, H), dtype=x.dtype)  # h_{t-1} for every t: dW_hh is one product
+    h_prev[0] = h0
+    h_prev[1:] = hs[: T - 1]
+    matmul(d_pre2.T, h_prev.reshape(T * B, H), dw_hh, False, threads)
     sum_rows(d_pre2, db)
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def _backward_chunks(c0, w_hh, cs, gates, d_out, dh, dc, d_h, d_pre, chunks):
+    B = c0.shape[0]
+    per = (B + chunks - 1) // chunks
+    for i in prange(chunks):
+        r0, r1 = i * per, min(B, (i + 1) * per)
+        _backward_rows(c0, w_hh, cs, gates, d_out, dh, dc, d_h, d_pre, r0, r1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _backward_rows(c0, w_hh, cs, gates, d_out, dh, dc, d_h, d_pre, r0, r1):
+    """The recurrent sweep back for batch rows r0:r1 (w_hh [4H, H] as stored)."""
+    for t in range(cs.shape[0] - 1, -1, -1):
+        c_prev = c0[r0:r1] if t == 0 else cs[t - 1, r0:r1]
+        rows = slice(r0, r1)
+        _bwd_step(
+            gates[t, rows],
+            cs[t, rows],
+            c_prev,
+            d_out[t, rows],
+            dh[rows],
+            dc[rows],
+            d_h[t, rows],
+            d_pre[t, rows],
+        )
+        matmul_rows(d_pre[t, rows], w_hh, dh[rows], 0, r1 - r0, False)
 
 
 @njit(cache=True, error_model="numpy")
@@ -160,14 +215,19 @@ def _bwd_step(g_t, c_t, c_prev, d_out_t, dh, dc, d_h_t, p_t):
 
 
 @njit(cache=True, error_model="numpy")
-def step_arrays(x_t, h, c, w_ih, w_hh, b_ih, b_hh, h_out, c_out, gates_out):
+def step_arrays(x_t, h, c, w_ih_t, w_hh_t, b_ih, b_hh, h_out, c_out, gates_out):
     """One step in place: x_t [B, I], h, c [B, H] -> h_out, c_out [B, H], gates_out [B, 4H].
 
-    The cheapest entry point (no checks): the interactive screen and the latency benchmark
-    call this directly. All arrays C-contiguous and of one float dtype.
+    The cheapest entry point (no checks), for callers that step many times: the weights come
+    transposed once (w_ih_t = weight_ih.T [I, G*H], w_hh_t = weight_hh.T [H, G*H], both
+    C-contiguous: see step_weights). The same sums as forward's first step, bit for bit.
+    All arrays C-contiguous and of one float dtype.
     """
-    np.dot(x_t, w_ih.T, gates_out)
-    _fwd_step(gates_out, np.dot(h, w_hh.T), b_ih + b_hh, c, c_out, h_out)
+    B = x_t.shape[0]
+    matmul_rows(x_t, w_ih_t, gates_out, 0, B, False)
+    rec = np.empty_like(gates_out)
+    matmul_rows(h, w_hh_t, rec, 0, B, False)
+    _fwd_step(gates_out, rec, b_ih + b_hh, c, c_out, h_out)
 
 
 def forward(x, h0, c0, params) -> LSTMTrace:
@@ -182,7 +242,7 @@ def forward(x, h0, c0, params) -> LSTMTrace:
     hs = np.empty((T, B, H), dtype=x.dtype)
     cs = np.empty((T, B, H), dtype=x.dtype)
     gates = np.empty((T, B, GATES * H), dtype=x.dtype)
-    forward_arrays(x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates)
+    forward_arrays(x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates, numba.get_num_threads())
     conv = {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
     return LSTMTrace(x, h0, c0, conv, hs, cs, gates, hs[T - 1], cs[T - 1])
 
@@ -226,6 +286,7 @@ def backward(trace: LSTMTrace, d_out, d_h_n=None, d_c_n=None) -> dict:
         dw_ih,
         dw_hh,
         db,
+        numba.get_num_threads(),
     )
     return {
         "input": dx,
@@ -251,5 +312,5 @@ def step(x_t, h, c, params):
     h_new = np.empty_like(h)
     c_new = np.empty_like(c)
     gates = np.empty((h.shape[0], GATES * H), dtype=dt)
-    step_arrays(x_t, h, c, w_ih, w_hh, b_ih, b_hh, h_new, c_new, gates)
+    step_arrays(x_t, h, c, *step_weights(w_ih, w_hh), b_ih, b_hh, h_new, c_new, gates)
     return h_new, c_new, gates

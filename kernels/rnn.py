@@ -11,20 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from kernels._common import (
     as_c,
     check_sequence,
-    dot_rows,
-    dot_tn,
     grad_or_zeros,
     one,
     sum_rows,
     tanh,
     unpack_params,
 )
+from kernels._gemm import ROWS, matmul, matmul_rows, step_weights
 
 NONLINEARITIES = ("tanh", "relu")
 _ACT_CODE = {"tanh": 0, "relu": 1}
@@ -52,19 +52,38 @@ class RNNTrace:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, act, hs):
-    """Fill hs [T, B, H] in place; act 0 = tanh, 1 = relu."""
+def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, act, hs, threads):
+    """Fill hs [T, B, H] in place; act 0 = tanh, 1 = relu; batch rows in up to `threads`
+    parallel chunks (see kernels/lstm.py)."""
     T, B, I = x.shape
     H = h0.shape[1]
     # hs holds the input projections first; each step overwrites its slice with activations.
-    dot_rows(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), hs.reshape(T * B, H))
+    matmul(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), hs.reshape(T * B, H), False, threads)
     bias = b_ih + b_hh
-    rec = np.empty((B, H), dtype=x.dtype)
-    # C-order W^T: OpenBLAS's small-M GEMM with a transposed operand measured 2-9x slower
     w_hh_t = np.ascontiguousarray(w_hh.T)
-    for t in range(T):
-        dot_rows(h0 if t == 0 else hs[t - 1], w_hh_t, rec)
-        _fwd_step(hs[t], rec, bias, act)
+    chunks = min(threads, B // ROWS)
+    if chunks > 1:
+        _forward_chunks(h0, w_hh_t, bias, act, hs, chunks)
+    else:
+        _forward_rows(h0, w_hh_t, bias, act, hs, 0, B)
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def _forward_chunks(h0, w_hh_t, bias, act, hs, chunks):
+    B = h0.shape[0]
+    per = (B + chunks - 1) // chunks
+    for i in prange(chunks):
+        _forward_rows(h0, w_hh_t, bias, act, hs, i * per, min(B, (i + 1) * per))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _forward_rows(h0, w_hh_t, bias, act, hs, r0, r1):
+    """The recurrence for batch rows r0:r1 (w_hh_t [H, H] = W_hh^T, C order)."""
+    rec = np.empty((r1 - r0, w_hh_t.shape[1]), dtype=hs.dtype)
+    for t in range(hs.shape[0]):
+        h_prev = h0[r0:r1] if t == 0 else hs[t - 1, r0:r1]
+        matmul_rows(h_prev, w_hh_t, rec, 0, r1 - r0, False)
+        _fwd_step(hs[t, r0:r1], rec, bias, act)
 
 
 @njit(cache=True, error_model="numpy")
@@ -83,20 +102,42 @@ def _fwd_step(h_t, rec, bias, act):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def backward_arrays(x, h0, w_ih, w_hh, hs, act, d_out, dh, d_h, d_pre, dx, dw_ih, dw_hh, db):
+def backward_arrays(
+    x, h0, w_ih, w_hh, hs, act, d_out, dh, d_h, d_pre, dx, dw_ih, dw_hh, db, threads
+):
     """Exact BPTT. dh [B, H] enters as dL/dh_n and leaves as dL/dh0; db serves both biases."""
     T, B, I = x.shape
     H = h0.shape[1]
-    for t in range(T - 1, -1, -1):
-        _bwd_step(hs[t], d_out[t], dh, d_h[t], d_pre[t], act)
-        dot_rows(d_pre[t], w_hh, dh)
+    chunks = min(threads, B // ROWS)
+    if chunks > 1:
+        _backward_chunks(w_hh, hs, act, d_out, dh, d_h, d_pre, chunks)
+    else:
+        _backward_rows(w_hh, hs, act, d_out, dh, d_h, d_pre, 0, B)
     d_pre2 = d_pre.reshape(T * B, H)
-    dot_rows(d_pre2, w_ih, dx.reshape(T * B, I))
-    dot_tn(d_pre2, x.reshape(T * B, I), dw_ih, False)
-    dot_tn(d_pre[0], h0, dw_hh, False)
-    if T > 1:
-        dot_tn(d_pre[1:].reshape((T - 1) * B, H), hs[: T - 1].reshape((T - 1) * B, H), dw_hh, True)
+    matmul(d_pre2, w_ih, dx.reshape(T * B, I), False, threads)
+    matmul(d_pre2.T, x.reshape(T * B, I), dw_ih, False, threads)
+    h_prev = np.empty((T, B, H), dtype=x.dtype)  # h_{t-1} for every t: dW_hh is one product
+    h_prev[0] = h0
+    h_prev[1:] = hs[: T - 1]
+    matmul(d_pre2.T, h_prev.reshape(T * B, H), dw_hh, False, threads)
     sum_rows(d_pre2, db)
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def _backward_chunks(w_hh, hs, act, d_out, dh, d_h, d_pre, chunks):
+    B = dh.shape[0]
+    per = (B + chunks - 1) // chunks
+    for i in prange(chunks):
+        _backward_rows(w_hh, hs, act, d_out, dh, d_h, d_pre, i * per, min(B, (i + 1) * per))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _backward_rows(w_hh, hs, act, d_out, dh, d_h, d_pre, r0, r1):
+    """The recurrent sweep back for batch rows r0:r1 (w_hh [H, H] as stored)."""
+    rows = slice(r0, r1)
+    for t in range(hs.shape[0] - 1, -1, -1):
+        _bwd_step(hs[t, rows], d_out[t, rows], dh[rows], d_h[t, rows], d_pre[t, rows], act)
+        matmul_rows(d_pre[t, rows], w_hh, dh[rows], 0, r1 - r0, False)
 
 
 @njit(cache=True, error_model="numpy")
@@ -115,14 +156,19 @@ def _bwd_step(h_t, d_out_t, dh, d_h_t, p_t, act):
 
 
 @njit(cache=True, error_model="numpy")
-def step_arrays(x_t, h, w_ih, w_hh, b_ih, b_hh, act, h_out):
+def step_arrays(x_t, h, w_ih_t, w_hh_t, b_ih, b_hh, act, h_out):
     """One step in place: x_t [B, I], h [B, H] -> h_out [B, H]; act 0 = tanh, 1 = relu.
 
-    The cheapest entry point (no checks): the interactive screen and the latency benchmark
-    call this directly. All arrays C-contiguous and of one float dtype.
+    The cheapest entry point (no checks), for callers that step many times: the weights come
+    transposed once (w_ih_t = weight_ih.T [I, G*H], w_hh_t = weight_hh.T [H, G*H], both
+    C-contiguous: see step_weights). The same sums as forward's first step, bit for bit.
+    All arrays C-contiguous and of one float dtype.
     """
-    np.dot(x_t, w_ih.T, h_out)
-    _fwd_step(h_out, np.dot(h, w_hh.T), b_ih + b_hh, act)
+    B = x_t.shape[0]
+    matmul_rows(x_t, w_ih_t, h_out, 0, B, False)
+    rec = np.empty_like(h_out)
+    matmul_rows(h, w_hh_t, rec, 0, B, False)
+    _fwd_step(h_out, rec, b_ih + b_hh, act)
 
 
 def forward(x, h0, params, nonlinearity="tanh") -> RNNTrace:
@@ -133,7 +179,7 @@ def forward(x, h0, params, nonlinearity="tanh") -> RNNTrace:
     if T == 0:
         raise ValueError("x must have at least one time step (T >= 1)")
     hs = np.empty((T, B, H), dtype=x.dtype)
-    forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, act, hs)
+    forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, act, hs, numba.get_num_threads())
     conv = {"weight_ih": w_ih, "weight_hh": w_hh, "bias_ih": b_ih, "bias_hh": b_hh}
     return RNNTrace(x, h0, conv, nonlinearity, hs, hs[T - 1])
 
@@ -173,6 +219,7 @@ def backward(trace: RNNTrace, d_out, d_h_n=None) -> dict:
         dw_ih,
         dw_hh,
         db,
+        numba.get_num_threads(),
     )
     return {
         "input": dx,
@@ -194,5 +241,5 @@ def step(x_t, h, params, nonlinearity="tanh"):
     h = as_c(h, dt)
     w_ih, w_hh, b_ih, b_hh = unpack_params(params, 1, x_t.shape[1], h.shape[1], dt)
     h_new = np.empty_like(h)
-    step_arrays(x_t, h, w_ih, w_hh, b_ih, b_hh, act, h_new)
+    step_arrays(x_t, h, *step_weights(w_ih, w_hh), b_ih, b_hh, act, h_new)
     return h_new

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from kernels import gru, lstm, ntm, rnn
+from kernels._gemm import step_weights
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 TOY = (50, 16, 64, 64)  # T, B, I, H
@@ -66,7 +67,7 @@ def _fwd_bwd(cell, shape, dtype, rng):
 def _step(cell, dtype, rng):
     B, input_size, hidden = STEP
     p = _params(cell, input_size, hidden, dtype, rng)
-    w = (p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])
+    w = (*step_weights(p["weight_ih"], p["weight_hh"]), p["bias_ih"], p["bias_hh"])
     x = rng.standard_normal((B, input_size)).astype(dtype)
     h = np.zeros((B, hidden), dtype)
     h_out = np.empty_like(h)

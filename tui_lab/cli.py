@@ -203,10 +203,12 @@ def checkpoint_lab(path: Path):
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] != "bench":
-        # One compute thread runs every kernel. OpenBLAS's own worker threads spin for
-        # small products and, on a busy machine, made training up to 8x slower; the
-        # kernels split mid-sized products themselves. `bench` keeps the library default.
-        # Takes effect only before numpy loads, i.e. from the console script.
+        # One compute thread runs every kernel. The recurrent cells' products are their own
+        # (kernels/_gemm.py) and thread themselves; what still goes through numpy's BLAS
+        # (output layers, attention) is mid-sized, and OpenBLAS's worker threads spin for
+        # such products and, on a busy machine, made training up to 8x slower. `bench`
+        # keeps the library default. Takes effect only before numpy loads, i.e. from the
+        # console script.
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         if argv and argv[0] in COMMANDS:

@@ -5,6 +5,7 @@ import pytest
 from gradcheck import numeric_grad, rel_err
 
 from kernels import lstm
+from kernels._gemm import step_weights
 
 T, B, I, H = 4, 3, 3, 4
 
@@ -126,16 +127,24 @@ def test_step_equals_one_forward_step():
     x, h0, c0, p = make(5)
     tr = lstm.forward(x[:1], h0, c0, p)
     h1, c1, gates = lstm.step(x[0], h0, c0, p)
-    np.testing.assert_allclose(h1, tr.out[0], rtol=1e-13, atol=1e-14)
-    np.testing.assert_allclose(c1, tr.c[0], rtol=1e-13, atol=1e-14)
-    np.testing.assert_allclose(gates, tr.gates[0], rtol=1e-13, atol=1e-14)
+    np.testing.assert_array_equal(h1, tr.out[0])
+    np.testing.assert_array_equal(c1, tr.c[0])
+    np.testing.assert_array_equal(gates, tr.gates[0])
 
 
 def test_step_arrays_writes_in_place():
     x, h0, c0, p = make(6)
     h1, c1, g1 = np.empty((B, H)), np.empty((B, H)), np.empty((B, 4 * H))
     lstm.step_arrays(
-        x[0], h0, c0, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"], h1, c1, g1
+        x[0],
+        h0,
+        c0,
+        *step_weights(p["weight_ih"], p["weight_hh"]),
+        p["bias_ih"],
+        p["bias_hh"],
+        h1,
+        c1,
+        g1,
     )
     h_ref, c_ref, g_ref = lstm.step(x[0], h0, c0, p)
     np.testing.assert_array_equal(h1, h_ref)
@@ -152,8 +161,8 @@ def test_bad_shapes_are_named():
 
 
 def test_large_batch_path_equals_per_sample_runs():
-    """B=20, H=64 makes the per-step products take dot_rows' row-block path; batch rows are
-    independent, so the batched result must equal 20 single-row runs (weights: their sum)."""
+    """B=20, H=64: 4-row tiles and parallel chunks of batch rows; rows are independent, so
+    the batched result must equal 20 single-row runs (weights: their sum)."""
     rng = np.random.default_rng(8)
     t, b, i, h = 3, 20, 8, 64
     x = rng.normal(size=(t, b, i))

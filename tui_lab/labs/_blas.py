@@ -4,9 +4,8 @@ Their per-step products ([windows, hidden] x [hidden, gates]) are just big enoug
 OpenBLAS to hand half of each to a second thread, and on a busy machine (training in the
 background, other processes on the 2 cores) every hand-off stalls: forecast-sine's 180
 test windows took 300-430 ms so, and 9-24 ms on one thread (measured with
-scripts/measure_stepping.py's after-training case). The kernels keep the products of a
-training step on one thread themselves (kernels/_common.py, dot_rows); a batch of
-hundreds of windows is past their threshold.
+scripts/measure_stepping.py's after-training case). The recurrent cells' own products no
+longer use BLAS (kernels/_gemm.py); the output layers around them still do.
 
 The limit is process-wide (OpenBLAS has one setting), so nested or concurrent users
 share it: the first to enter sets it, the last to leave restores what was there.

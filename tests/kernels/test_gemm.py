@@ -1,0 +1,90 @@
+"""kernels/_gemm.py: our products equal the plain sums bit for bit, whatever the tiling."""
+
+import numba
+import numpy as np
+import pytest
+
+from kernels import gru, lstm, rnn
+from kernels._gemm import NARROW, ROWS, TILE, WIDE, matmul, matmul_rows, reference_matmul
+
+SHAPES = [
+    (1, 5, 3),  # narrower than NARROW: the scalar tail only
+    (3, 7, WIDE + TILE + NARROW + 3),  # 1-row tiles: wide, panel, narrow, tail
+    (ROWS * 2 + 1, 130, 2 * TILE),  # 4-row tiles and a 1-row remainder
+    (17, 33, 2 * NARROW),  # narrow tiles only (H = 32 columns)
+    (64, 128, 512),  # 8M multiply-adds: row chunks on several threads
+]
+
+
+@pytest.mark.parametrize("rows,k,n", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_equals_the_plain_sum_in_k_order(rows, k, n, dtype):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(rows, k)).astype(dtype)
+    b = rng.normal(size=(k, n)).astype(dtype)
+    expected = reference_matmul(a, b)
+    for threads in (1, 2):
+        out = np.full((rows, n), np.nan, dtype=dtype)
+        matmul(a, b, out, False, threads)
+        np.testing.assert_array_equal(out, expected)
+    # a^T @ b through a transposed (F-order) view: the weight gradients' form
+    out = np.full((rows, n), np.nan, dtype=dtype)
+    matmul(np.ascontiguousarray(a.T).T, b, out, False, 2)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4 * k)
+
+
+def test_accumulate_adds_to_what_out_holds():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(6, 20)), rng.normal(size=(20, TILE + 5))
+    start = rng.normal(size=(6, TILE + 5))
+    out = start.copy()
+    matmul(a, b, out, True, 1)
+    np.testing.assert_allclose(out, start + a @ b, rtol=1e-13, atol=1e-13)
+
+
+def test_a_row_range_leaves_the_other_rows_alone():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(9, 12)), rng.normal(size=(12, 70))
+    out = np.full((9, 70), 7.0)
+    matmul_rows(a, b, out, 2, 7, False)
+    np.testing.assert_array_equal(out[2:7], reference_matmul(a[2:7], b))
+    assert (out[:2] == 7.0).all() and (out[7:] == 7.0).all()
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_cells_give_the_same_bits_on_one_thread_and_on_two(cell):
+    """Batch rows run in parallel chunks; each row's arithmetic does not depend on its chunk,
+    and the big products split rows, not sums: the thread count cannot change a bit."""
+    rng = np.random.default_rng(3)
+    t, b, i, h = 5, 16, 12, 48
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    p = {
+        "weight_ih": rng.normal(size=(gates * h, i)).astype(np.float32) * 0.3,
+        "weight_hh": rng.normal(size=(gates * h, h)).astype(np.float32) * 0.2,
+        "bias_ih": rng.normal(size=gates * h).astype(np.float32) * 0.3,
+        "bias_hh": rng.normal(size=gates * h).astype(np.float32) * 0.3,
+    }
+    x = rng.normal(size=(t, b, i)).astype(np.float32)
+    h0 = rng.normal(size=(b, h)).astype(np.float32)
+    d_out = rng.normal(size=(t, b, h)).astype(np.float32)
+
+    def run():
+        if cell == "lstm":
+            tr = lstm.forward(x, h0, h0 * 0.5, p)
+            return tr.out, lstm.backward(tr, d_out)
+        mod = rnn if cell == "rnn" else gru
+        tr = mod.forward(x, h0, p)
+        return tr.out, mod.backward(tr, d_out)
+
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        out_1, grads_1 = run()
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        out_2, grads_2 = run()
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(out_1, out_2)
+    for name in grads_1:
+        np.testing.assert_array_equal(grads_1[name], grads_2[name], err_msg=name)
