@@ -37,6 +37,7 @@ except (ImportError, AttributeError):  # pragma: no cover - a Numba without the 
 TILE = 64  # columns per tile; 4 x 64 float32 accumulators fill AVX-512's 32 registers half
 NARROW = 16  # columns per tile for what is left of a width that is not a multiple of TILE
 WIDE = 256  # columns per tile of a single row
+KBLOCK = 512  # terms of a sum per pass (a sum over T * B rows goes in blocks)
 ROWS = 4  # rows per tile
 # A product parallelises over row chunks when it has at least this many multiply-adds per
 # thread: below it, waking Numba's threads costs more than the second core gives.
@@ -127,12 +128,24 @@ def matmul_rows(a, bt, out, r0, r1, accumulate):
     """out[r0:r1] (+)= a[r0:r1] @ bt, single-threaded.
 
     a [R, K] (rows of any stride: a.T of a C array gives the a^T @ b product), bt [K, N]
-    C-contiguous, out [R, N] C-contiguous and not overlapping a or bt.
+    C-contiguous, out [R, N] C-contiguous and not overlapping a or bt. Long sums go in
+    blocks of KBLOCK terms (what a row block reads of `a` then stays in cache across the
+    column panels); a block continues the sums the previous one left in out, so the
+    order of the additions, and the bits, do not change.
     """
-    N = bt.shape[1]
     if not accumulate:
         for r in range(r0, r1):
             out[r, :] = 0
+    K = bt.shape[0]
+    for k0 in range(0, K, KBLOCK):
+        k1 = min(K, k0 + KBLOCK)
+        _add_product(a[:, k0:k1], bt[k0:k1], out, r0, r1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _add_product(a, bt, out, r0, r1):
+    """out[r0:r1] += a[r0:r1] @ bt: the tiles over every column."""
+    N = bt.shape[1]
     full = N - N % TILE
     narrow = N - N % NARROW
     blocks_end = r0 + (r1 - r0) // ROWS * ROWS

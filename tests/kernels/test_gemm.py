@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kernels import gru, lstm, rnn
-from kernels._gemm import NARROW, ROWS, TILE, WIDE, matmul, matmul_rows, reference_matmul
+from kernels._gemm import KBLOCK, NARROW, ROWS, TILE, WIDE, matmul, matmul_rows, reference_matmul
 
 SHAPES = [
     (1, 5, 3),  # narrower than NARROW: the scalar tail only
@@ -13,6 +13,7 @@ SHAPES = [
     (ROWS * 2 + 1, 130, 2 * TILE),  # 4-row tiles and a 1-row remainder
     (17, 33, 2 * NARROW),  # narrow tiles only (H = 32 columns)
     (64, 128, 512),  # 8M multiply-adds: row chunks on several threads
+    (9, 2 * KBLOCK + 37, 70),  # sums in three blocks of terms
 ]
 
 
