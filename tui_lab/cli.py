@@ -356,6 +356,12 @@ def _bench(quick: bool) -> int:
         blas, sgemm = blas_info(), sgemm_gflops(quick=quick)
     details = ", ".join(f"{key} {value}" for key, value in blas.items())
     console.print(f"sgemm {sgemm:.1f} GFLOP/s (numpy float32 1024 x 1024); BLAS: {details}")
+    import numba
+
+    console.print(
+        f"our recurrent cells: their own products (no BLAS) on {numba.get_num_threads()} "
+        "Numba thread(s) (NUMBA_NUM_THREADS sets it)"
+    )
     with console.status("compiling and timing kernels ..."):
         tables = [
             ("LSTM vs plain numpy, float32, T = 50", lstm_rows(quick=quick, sgemm=sgemm)),
