@@ -7,8 +7,12 @@ import pytest
 from tui_lab.app.compute import shared
 
 
-async def _wait_for(pilot, predicate, timeout: float = 20.0, what: str = "condition"):
-    """Let the app run until predicate() is true (frames arrive from the compute thread)."""
+async def _wait_for(pilot, predicate, timeout: float = 90.0, what: str = "condition"):
+    """Let the app run until predicate() is true (frames arrive from the compute thread).
+
+    The timeout only bounds a failure: the first lab a run opens compiles its kernels on a
+    cold Numba cache, which took 25-30 s on a loaded 2-core machine for the recurrent cells
+    (their register-tiled products compile slower than BLAS calls did)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
