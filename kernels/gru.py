@@ -28,7 +28,7 @@ from kernels._common import (
     tanh,
     unpack_params,
 )
-from kernels._gemm import ROWS, matmul, matmul_rows, step_weights
+from kernels._gemm import batch_chunks, chunk_bounds, matmul, matmul_rows, step_weights
 
 GATES = 3
 
@@ -61,7 +61,7 @@ def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hn, threads):
         x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G), False, threads
     )
     w_hh_t = np.ascontiguousarray(w_hh.T)
-    chunks = min(threads, B // ROWS)
+    chunks = batch_chunks(B, threads)
     if chunks > 1:
         _forward_chunks(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, chunks)
     else:
@@ -70,10 +70,9 @@ def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hn, threads):
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _forward_chunks(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, chunks):
-    B = h0.shape[0]
-    per = (B + chunks - 1) // chunks
     for i in prange(chunks):
-        _forward_rows(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, i * per, min(B, (i + 1) * per))
+        r0, r1 = chunk_bounds(h0.shape[0], chunks, i)
+        _forward_rows(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, r0, r1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -142,7 +141,7 @@ def backward_arrays(
     T, B, I = x.shape
     H = h0.shape[1]
     G = w_hh.shape[0]
-    chunks = min(threads, B // ROWS)
+    chunks = batch_chunks(B, threads)
     if chunks > 1:
         _backward_chunks(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, chunks)
     else:
@@ -160,10 +159,8 @@ def backward_arrays(
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _backward_chunks(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, chunks):
-    B = h0.shape[0]
-    per = (B + chunks - 1) // chunks
     for i in prange(chunks):
-        r0, r1 = i * per, min(B, (i + 1) * per)
+        r0, r1 = chunk_bounds(h0.shape[0], chunks, i)
         _backward_rows(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, r0, r1)
 
 

@@ -34,7 +34,7 @@ from kernels._common import (
     tanh,
     unpack_params,
 )
-from kernels._gemm import ROWS, matmul, matmul_rows, step_weights
+from kernels._gemm import batch_chunks, chunk_bounds, matmul, matmul_rows, step_weights
 
 GATES = 4
 
@@ -73,7 +73,7 @@ def forward_arrays(x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates, threads):
     )
     bias = b_ih + b_hh
     w_hh_t = np.ascontiguousarray(w_hh.T)
-    chunks = min(threads, B // ROWS)
+    chunks = batch_chunks(B, threads)
     if chunks > 1:
         _forward_chunks(h0, c0, w_hh_t, bias, hs, cs, gates, chunks)
     else:
@@ -82,10 +82,9 @@ def forward_arrays(x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates, threads):
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _forward_chunks(h0, c0, w_hh_t, bias, hs, cs, gates, chunks):
-    B = h0.shape[0]
-    per = (B + chunks - 1) // chunks
     for i in prange(chunks):
-        _forward_rows(h0, c0, w_hh_t, bias, hs, cs, gates, i * per, min(B, (i + 1) * per))
+        r0, r1 = chunk_bounds(h0.shape[0], chunks, i)
+        _forward_rows(h0, c0, w_hh_t, bias, hs, cs, gates, r0, r1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -142,7 +141,7 @@ def backward_arrays(
     T, B, I = x.shape
     H = h0.shape[1]
     G = w_hh.shape[0]
-    chunks = min(threads, B // ROWS)
+    chunks = batch_chunks(B, threads)
     if chunks > 1:
         _backward_chunks(c0, w_hh, cs, gates, d_out, dh, dc, d_h, d_pre, chunks)
     else:
@@ -159,19 +158,17 @@ def backward_arrays(
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _backward_chunks(c0, w_hh, cs, gates, d_out, dh, dc, d_h, d_pre, chunks):
-    B = c0.shape[0]
-    per = (B + chunks - 1) // chunks
     for i in prange(chunks):
-        r0, r1 = i * per, min(B, (i + 1) * per)
+        r0, r1 = chunk_bounds(c0.shape[0], chunks, i)
         _backward_rows(c0, w_hh, cs, gates, d_out, dh, dc, d_h, d_pre, r0, r1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _backward_rows(c0, w_hh, cs, gates, d_out, dh, dc, d_h, d_pre, r0, r1):
     """The recurrent sweep back for batch rows r0:r1 (w_hh [4H, H] as stored)."""
+    rows = slice(r0, r1)
     for t in range(cs.shape[0] - 1, -1, -1):
-        c_prev = c0[r0:r1] if t == 0 else cs[t - 1, r0:r1]
-        rows = slice(r0, r1)
+        c_prev = c0[rows] if t == 0 else cs[t - 1, rows]
         _bwd_step(
             gates[t, rows],
             cs[t, rows],

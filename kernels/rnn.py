@@ -24,7 +24,7 @@ from kernels._common import (
     tanh,
     unpack_params,
 )
-from kernels._gemm import ROWS, matmul, matmul_rows, step_weights
+from kernels._gemm import batch_chunks, chunk_bounds, matmul, matmul_rows, step_weights
 
 NONLINEARITIES = ("tanh", "relu")
 _ACT_CODE = {"tanh": 0, "relu": 1}
@@ -61,7 +61,7 @@ def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, act, hs, threads):
     matmul(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), hs.reshape(T * B, H), False, threads)
     bias = b_ih + b_hh
     w_hh_t = np.ascontiguousarray(w_hh.T)
-    chunks = min(threads, B // ROWS)
+    chunks = batch_chunks(B, threads)
     if chunks > 1:
         _forward_chunks(h0, w_hh_t, bias, act, hs, chunks)
     else:
@@ -70,10 +70,9 @@ def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, act, hs, threads):
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _forward_chunks(h0, w_hh_t, bias, act, hs, chunks):
-    B = h0.shape[0]
-    per = (B + chunks - 1) // chunks
     for i in prange(chunks):
-        _forward_rows(h0, w_hh_t, bias, act, hs, i * per, min(B, (i + 1) * per))
+        r0, r1 = chunk_bounds(h0.shape[0], chunks, i)
+        _forward_rows(h0, w_hh_t, bias, act, hs, r0, r1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -108,7 +107,7 @@ def backward_arrays(
     """Exact BPTT. dh [B, H] enters as dL/dh_n and leaves as dL/dh0; db serves both biases."""
     T, B, I = x.shape
     H = h0.shape[1]
-    chunks = min(threads, B // ROWS)
+    chunks = batch_chunks(B, threads)
     if chunks > 1:
         _backward_chunks(w_hh, hs, act, d_out, dh, d_h, d_pre, chunks)
     else:
@@ -125,10 +124,9 @@ def backward_arrays(
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _backward_chunks(w_hh, hs, act, d_out, dh, d_h, d_pre, chunks):
-    B = dh.shape[0]
-    per = (B + chunks - 1) // chunks
     for i in prange(chunks):
-        _backward_rows(w_hh, hs, act, d_out, dh, d_h, d_pre, i * per, min(B, (i + 1) * per))
+        r0, r1 = chunk_bounds(dh.shape[0], chunks, i)
+        _backward_rows(w_hh, hs, act, d_out, dh, d_h, d_pre, r0, r1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
