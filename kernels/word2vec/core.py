@@ -198,7 +198,9 @@ def apply_example(
 
 
 @njit(cache=True)
-def _update_pair(W_in, W_out, inputs, target, negatives, alpha, softmax, cbow_exact, exact):
+def compiled_sigmoid_tables(exact):
+    """tables.sigmoid_tables() built in compiled code (zeros when exact: then unused), for
+    the one-update entry points."""
     sig_table = np.zeros(TABLE_SIZE)
     nls_table = np.zeros(TABLE_SIZE)
     if not exact:
@@ -206,6 +208,12 @@ def _update_pair(W_in, W_out, inputs, target, negatives, alpha, softmax, cbow_ex
             x = (i / TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
             sig_table[i] = exact_sigmoid(x)
             nls_table[i] = neg_log_sigmoid(x)
+    return sig_table, nls_table
+
+
+@njit(cache=True)
+def _update_pair(W_in, W_out, inputs, target, negatives, alpha, softmax, cbow_exact, exact):
+    sig_table, nls_table = compiled_sigmoid_tables(exact)
     D = W_in.shape[1]
     h = np.zeros((1, D), W_in.dtype)
     neu1e = np.zeros(D, W_in.dtype)
@@ -215,6 +223,14 @@ def _update_pair(W_in, W_out, inputs, target, negatives, alpha, softmax, cbow_ex
         W_in, W_out, inputs, inputs.shape[0], target, negatives, negatives.shape[0], alpha,
         softmax, cbow_exact, exact, sig_table, nls_table, h, neu1e, scores, gbuf,
     )  # fmt: skip
+
+
+def check_weights(W_in: np.ndarray, W_out: np.ndarray) -> None:
+    """ValueError unless W_in and W_out can be updated in place by the compiled code."""
+    if W_in.dtype != W_out.dtype or W_in.shape != W_out.shape:
+        raise ValueError("W_in and W_out must have the same shape and dtype")
+    if not (W_in.flags.c_contiguous and W_out.flags.c_contiguous):
+        raise ValueError("W_in and W_out must be C-contiguous (they are updated in place)")
 
 
 def update_pair(
@@ -231,10 +247,7 @@ def update_pair(
 
     W_in, W_out: [V, D] float32 or float64 (same dtype, C-contiguous); inputs: [C] word ids
     (one id: skip-gram); negatives: [k] word ids, or None for the full softmax."""
-    if W_in.dtype != W_out.dtype or W_in.shape != W_out.shape:
-        raise ValueError("W_in and W_out must have the same shape and dtype")
-    if not (W_in.flags.c_contiguous and W_out.flags.c_contiguous):
-        raise ValueError("W_in and W_out must be C-contiguous (they are updated in place)")
+    check_weights(W_in, W_out)
     inputs = np.ascontiguousarray(inputs, dtype=np.int64).reshape(-1)
     if inputs.size == 0:
         raise ValueError("an example needs at least one input word")

@@ -11,7 +11,9 @@ Per chunk, per sentence, per token (word2vec.c's loop):
 - draw the reduced window b in [0, window) per kept centre token: the window is window - b;
 - learning rate: linear from alpha_start to alpha_end over the run, by the sentence's position
   (progress_base + sent_starts[s]) / progress_total;
-- skip-gram: one example per (centre, context) pair; CBOW: one per centre word;
+- skip-gram: one example per (centre, context) pair, or with shared=True one per centre word:
+  the window's contexts against the centre and k negatives drawn once (kernels.word2vec.shared);
+  CBOW: one per centre word;
 - negative sampling: k draws by searching a uniform integer in the cumulative table, starting
   from a guide table's bucket (expected O(1); both tables vocabulary-sized, so they stay in
   cache).
@@ -25,6 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from kernels.word2vec.core import FASTMATH, apply_example
+from kernels.word2vec.shared import window_update
 
 _LCG_MUL = np.uint64(25214903917)
 _LCG_ADD = np.uint64(11)
@@ -80,6 +83,7 @@ def train_chunks(
     window,
     negative,
     sg,
+    shared,
     softmax,
     cbow_exact,
     exact,
@@ -107,8 +111,9 @@ def train_chunks(
         _train_range(
             W_in, W_out, ids, sent_starts, chunk_sents, thread_chunks[t], thread_chunks[t + 1],
             first_chunk, seeds, alpha_start, alpha_end, progress_base, progress_total,
-            keep_threshold, cum_table, guide, total, window, negative, sg, softmax, cbow_exact,
-            exact, sig_table, nls_table, max_sentence, loss_out, pairs_out, words_out, D, V,
+            keep_threshold, cum_table, guide, total, window, negative, sg, shared, softmax,
+            cbow_exact, exact, sig_table, nls_table, max_sentence, loss_out, pairs_out,
+            words_out, D, V,
         )  # fmt: skip
 
 
@@ -116,8 +121,8 @@ def train_chunks(
 def _train_range(
     W_in, W_out, ids, sent_starts, chunk_sents, c_lo, c_hi, first_chunk, seeds, alpha_start,
     alpha_end, progress_base, progress_total, keep_threshold, cum_table, guide, total, window,
-    negative, sg, softmax, cbow_exact, exact, sig_table, nls_table, max_sentence, loss_out,
-    pairs_out, words_out, D, V,
+    negative, sg, shared, softmax, cbow_exact, exact, sig_table, nls_table, max_sentence,
+    loss_out, pairs_out, words_out, D, V,
 ):  # fmt: skip
     """One thread's share: chunks c_lo .. c_hi - 1 in order (see train_chunks)."""
     for c in range(c_lo, c_hi):
@@ -127,6 +132,12 @@ def _train_range(
         kept = np.empty(max_sentence, np.int64)
         context = np.empty(2 * window, np.int64)
         negatives = np.empty(max(negative, 1), np.int64)
+        outputs = np.empty(negative + 1, np.int64)
+        X = np.empty((2 * window, D), W_in.dtype)
+        Y = np.empty((negative + 1, D), W_in.dtype)
+        DX = np.empty((2 * window, D), W_in.dtype)
+        DY = np.empty((negative + 1, D), W_in.dtype)
+        G = np.empty((2 * window, negative + 1), W_in.dtype)
         h = np.zeros((1, D), W_in.dtype)
         neu1e = np.zeros(D, W_in.dtype)
         gbuf = np.zeros(2, W_in.dtype)
@@ -153,7 +164,7 @@ def _train_range(
                 reduced = window - _below(state, window)
                 lo = max(0, i - reduced)
                 hi = min(length, i + reduced + 1)
-                if sg:
+                if sg and (softmax or not shared):
                     for j in range(lo, hi):
                         if j == i:
                             continue
@@ -167,17 +178,27 @@ def _train_range(
                             scores, gbuf,
                         )  # fmt: skip
                         pairs += 1
+                    continue
+                count = 0
+                for j in range(lo, hi):
+                    if j != i:
+                        context[count] = kept[j]
+                        count += 1
+                if count == 0:
+                    continue
+                if not softmax:
+                    for k in range(negative):
+                        negatives[k] = _draw_word(cum_table, guide, total, state)
+                if sg:  # shared negatives: the window's contexts predict the centre at once
+                    outputs[0] = kept[i]
+                    for k in range(negative):
+                        outputs[k + 1] = negatives[k]
+                    loss += window_update(
+                        W_in, W_out, context, count, outputs, negative + 1, alpha, exact,
+                        sig_table, nls_table, X, Y, DX, DY, G, gbuf[1],
+                    )  # fmt: skip
+                    pairs += count
                 else:
-                    count = 0
-                    for j in range(lo, hi):
-                        if j != i:
-                            context[count] = kept[j]
-                            count += 1
-                    if count == 0:
-                        continue
-                    if not softmax:
-                        for k in range(negative):
-                            negatives[k] = _draw_word(cum_table, guide, total, state)
                     loss += apply_example(
                         W_in, W_out, context, count, kept[i], negatives, negative, alpha,
                         softmax, cbow_exact, exact, sig_table, nls_table, h, neu1e, scores,

@@ -46,6 +46,9 @@ class Trainer:
 
     counts: [V] word counts (vocabulary order); ids: [N] word ids; sent_starts: [S + 1].
     negative = 0 means the full softmax (vocabularies up to ~10k words).
+    shared_negatives: skip-gram trains each window's context words against the centre and
+    one set of k negatives at once (kernels.word2vec.shared); CBOW and the full softmax are
+    unaffected (a CBOW example already is one window).
     Initialisation as gensim 4: W uniform in [-1/D, 1/D), W' zeros (word2vec.c draws W from
     half that range; on the benchmark corpus gensim's range gave better analogies).
     """
@@ -71,6 +74,7 @@ class Trainer:
         chunk_words=1_000,
         block_words=100_000,
         workers=1,
+        shared_negatives=False,
     ):
         self.counts = np.asarray(counts, dtype=np.int64)
         self.ids = np.ascontiguousarray(ids, dtype=np.int32)
@@ -95,6 +99,9 @@ class Trainer:
             int(seed),
         )
         self.cbow_exact, self.exact_sigmoid, self.workers = cbow_exact, exact_sigmoid, workers
+        if not isinstance(shared_negatives, bool | np.bool_):
+            raise ValueError(f"shared_negatives must be True or False, got {shared_negatives!r}")
+        self.shared_negatives = bool(shared_negatives)
         self.dtype = np.dtype(dtype)
         rng = np.random.default_rng([self.seed, 0x77])
         self.W_in = ((rng.random((V, self.dim)) * 2.0 - 1.0) / self.dim).astype(self.dtype)
@@ -168,7 +175,8 @@ class Trainer:
                 self.alpha, self.min_alpha, float(epoch * self.words_total),
                 float(max(1, self.epochs * self.words_total)), self.keep, self.cum_table,
                 self.guide,
-                self.window, self.negative, self.sg, self.negative == 0, self.cbow_exact,
+                self.window, self.negative, self.sg, self.shared_negatives and self.negative > 0,
+                self.negative == 0, self.cbow_exact,
                 self.exact_sigmoid, self.sig_table, self.nls_table, self.max_sentence,
                 loss_out, pairs_out, words_out,
             )  # fmt: skip
