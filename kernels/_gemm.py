@@ -15,8 +15,9 @@ slower). Measured single-threaded on this machine (Zen 5), float32: [16, 128] x 
 at 103-110 GFLOP/s against OpenBLAS's 69 (Haswell kernels) / 93 (SkylakeX); [32, 512] x
 [512, 2048] at 106-130 against 87 / 125.
 
-The tiles are separate functions per width (_tile4 / _narrow4, _wide1 / _tile1 / _narrow1)
-because LLVM keeps accumulators in registers only for a width known when it compiles.
+The tiles are separate functions per width (_tile4 / _narrow4 / _sliver4, _wide1 / _tile1 /
+_narrow1 / _sliver1) because LLVM keeps accumulators in registers only for a width known when
+it compiles.
 
 Rounding. Every output element is sum_k a[r, k] * b[k, c] added in k order, one multiply
 then one add (no fused multiply-add, no reassociation), whichever tile, thread or CPU
@@ -38,60 +39,98 @@ except (ImportError, AttributeError):  # pragma: no cover - a Numba without the 
     NOALIAS = {}  # the same results, slower (the accumulators go through memory)
 
 TILE = 64  # columns per tile; 4 x 64 float32 accumulators fill AVX-512's 32 registers half
-NARROW = 16  # columns per tile for what is left of a width that is not a multiple of TILE
-WIDE = 256  # columns per tile of a single row
-KBLOCK = 512  # terms of a sum per pass (a sum over T * B rows goes in blocks)
+NARROW = 32  # columns per tile for what is left of a width that is not a multiple of TILE
+SLIVER = 16  # and for what is left of that (below it, a scalar tail)
+WIDE = 4 * TILE  # columns per tile of a single row
+KBLOCK = 128  # terms of a sum per pass: a panel's block (128 x 64 float32, 32 KB) fits L1
+# Rows per pass of a tall product. b's panels are streamed again for every block of rows, out's
+# block is kept in L2 across the blocks of terms: blocks of at most OUT_BLOCK_FLOATS of out
+# (16-128 rows) unless b is big (over BIG_B_FLOATS), then BIG_B_ROWS rows. Single-threaded
+# float32 GFLOP/s by rows per block (scratch timings beside other jobs): [3200, 256] x
+# [256, 2048] 160 / 155 / 144 / 127 at 16 / 32 / 64 / 512 rows; [512, 3200] x [3200, 2048]
+# 110 / 144 / 178 / 215; [128, 800] x [800, 512] 207 / 220 / 228 / 233.
+OUT_BLOCK_FLOATS = 1 << 16
+BIG_B_FLOATS = 1 << 20
+BIG_B_ROWS = 512
 ROWS = 4  # rows per tile
 # A product parallelises over row chunks when it has at least this many multiply-adds per
 # thread: below it, waking Numba's threads costs more than the second core gives.
 PARALLEL_MIN_MACS = 1 << 20
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def pack(bt):
+    """bt [K, N] C -> (panels [N // TILE, K, TILE], rest [K, N % TILE]), both C arrays.
+
+    A tile reads one TILE-wide column panel of bt for every k. In bt itself those pieces lie
+    N floats apart, and with N a power of two (512, 2048) they all fall into the same few
+    L1 sets: the panel is evicted before the next row tile reuses it (a [16, 128] x [128,
+    512] product ran at 152 GFLOP/s single-threaded from bt, 235 from panels, float32, a
+    scratch timing loop). Packed, a panel is one contiguous block that stays in L1.
+    """
+    K, N = bt.shape
+    P = N // TILE
+    panels = np.empty((P, K, TILE), dtype=bt.dtype)
+    rest = np.empty((K, N - P * TILE), dtype=bt.dtype)
+    for k in range(K):
+        for p in range(P):
+            panels[p, k, :] = bt[k, p * TILE : (p + 1) * TILE]
+        rest[k, :] = bt[k, P * TILE :]
+    return panels, rest
+
+
 @njit(cache=True, error_model="numpy", **NOALIAS)
-def _tile4(a0, a1, a2, a3, bt, c0, q0, q1, q2, q3):
-    """q_i[0:TILE] += sum_k a_i[k] * bt[k, c0 : c0 + TILE] for rows a0..a3 [K] (any stride).
+def _tile4(a0, a1, a2, a3, w, q0, q1, q2, q3):
+    """q_i[0:TILE] += sum_k a_i[k] * w[k] for rows a0..a3 [K] (any stride) and a
+    panel w [K, TILE].
 
     q0..q3 must not overlap each other or the inputs (the noalias contract).
     """
-    for k in range(bt.shape[0]):
+    for k in range(w.shape[0]):
         x0 = a0[k]
         x1 = a1[k]
         x2 = a2[k]
         x3 = a3[k]
-        w = bt[k, c0 : c0 + TILE]
+        wk = w[k]
         for c in range(TILE):
-            q0[c] += x0 * w[c]
-            q1[c] += x1 * w[c]
-            q2[c] += x2 * w[c]
-            q3[c] += x3 * w[c]
+            q0[c] += x0 * wk[c]
+            q1[c] += x1 * wk[c]
+            q2[c] += x2 * wk[c]
+            q3[c] += x3 * wk[c]
 
 
 @njit(cache=True, error_model="numpy", **NOALIAS)
-def _wide1(a0, bt, c0, q0):
-    """q0[0:WIDE] += sum_k a0[k] * bt[k, c0 : c0 + WIDE]: one row (B = 1) reads whole rows
-    of bt in order with WIDE accumulators (a 1 x TILE tile was 1.7x slower: too few chains of
-    additions to hide their latency, and bt read in strided pieces)."""
-    for k in range(bt.shape[0]):
+def _wide1(a0, w0, w1, w2, w3, q0, q1, q2, q3):
+    """q_i[0:TILE] += sum_k a0[k] * w_i[k] for four panels w0..w3 [K, TILE]: one row (B = 1)
+    against 4 * TILE columns at once (a 1 x TILE tile was 1.7x slower: too few chains of
+    additions to hide their latency)."""
+    for k in range(w0.shape[0]):
         x0 = a0[k]
-        w = bt[k, c0 : c0 + WIDE]
-        for c in range(WIDE):
-            q0[c] += x0 * w[c]
+        r0 = w0[k]
+        r1 = w1[k]
+        r2 = w2[k]
+        r3 = w3[k]
+        for c in range(TILE):
+            q0[c] += x0 * r0[c]
+            q1[c] += x0 * r1[c]
+            q2[c] += x0 * r2[c]
+            q3[c] += x0 * r3[c]
 
 
 @njit(cache=True, error_model="numpy", **NOALIAS)
-def _tile1(a0, bt, c0, q0):
-    """q0[0:TILE] += sum_k a0[k] * bt[k, c0 : c0 + TILE]."""
-    for k in range(bt.shape[0]):
+def _tile1(a0, w, q0):
+    """q0[0:TILE] += sum_k a0[k] * w[k] for one panel w [K, TILE]."""
+    for k in range(w.shape[0]):
         x0 = a0[k]
-        w = bt[k, c0 : c0 + TILE]
+        wk = w[k]
         for c in range(TILE):
-            q0[c] += x0 * w[c]
+            q0[c] += x0 * wk[c]
 
 
 @njit(cache=True, error_model="numpy", **NOALIAS)
 def _narrow4(a0, a1, a2, a3, bt, c0, q0, q1, q2, q3):
-    """_tile4 for NARROW columns: the last columns of a product whose width is not a multiple
-    of TILE (H = 32, 48, ...)."""
+    """q_i[0:NARROW] += sum_k a_i[k] * bt[k, c0 : c0 + NARROW]: the columns of a product
+    that do not fill a panel (H = 32, 48, ...), read from `rest` (narrow: its rows lie close)."""
     for k in range(bt.shape[0]):
         x0 = a0[k]
         x1 = a1[k]
@@ -107,7 +146,7 @@ def _narrow4(a0, a1, a2, a3, bt, c0, q0, q1, q2, q3):
 
 @njit(cache=True, error_model="numpy", **NOALIAS)
 def _narrow1(a0, bt, c0, q0):
-    """_tile1 for NARROW columns."""
+    """_narrow4 for one row."""
     for k in range(bt.shape[0]):
         x0 = a0[k]
         w = bt[k, c0 : c0 + NARROW]
@@ -115,11 +154,37 @@ def _narrow1(a0, bt, c0, q0):
             q0[c] += x0 * w[c]
 
 
+@njit(cache=True, error_model="numpy", **NOALIAS)
+def _sliver4(a0, a1, a2, a3, bt, c0, q0, q1, q2, q3):
+    """_narrow4 for the last SLIVER columns (H = 16, 48, ...)."""
+    for k in range(bt.shape[0]):
+        x0 = a0[k]
+        x1 = a1[k]
+        x2 = a2[k]
+        x3 = a3[k]
+        w = bt[k, c0 : c0 + SLIVER]
+        for c in range(SLIVER):
+            q0[c] += x0 * w[c]
+            q1[c] += x1 * w[c]
+            q2[c] += x2 * w[c]
+            q3[c] += x3 * w[c]
+
+
+@njit(cache=True, error_model="numpy", **NOALIAS)
+def _sliver1(a0, bt, c0, q0):
+    """_sliver4 for one row."""
+    for k in range(bt.shape[0]):
+        x0 = a0[k]
+        w = bt[k, c0 : c0 + SLIVER]
+        for c in range(SLIVER):
+            q0[c] += x0 * w[c]
+
+
 @njit(cache=True, error_model="numpy")
 def _tail(a0, bt, c0, q0):
-    """q0[:] += sum_k a0[k] * bt[k, c0 : c0 + len(q0)]: the last columns, fewer than TILE
-    (fewer than NARROW: a variable width, so the accumulators stay in memory; the same order
-    of sums)."""
+    """q0[:] += sum_k a0[k] * bt[k, c0 : c0 + len(q0)]: the last columns, fewer than SLIVER
+    (a variable width, so the accumulators stay in memory: 16 columns ran at 5.5 GFLOP/s
+    here against 80 in a sliver tile; the same order of sums)."""
     for k in range(bt.shape[0]):
         x0 = a0[k]
         for c in range(q0.shape[0]):
@@ -127,82 +192,124 @@ def _tail(a0, bt, c0, q0):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def matmul_rows(a, bt, out, r0, r1, accumulate):
-    """out[r0:r1] (+)= a[r0:r1] @ bt, single-threaded.
+def matmul_rows(a, packed, out, r0, r1, accumulate):
+    """out[r0:r1] (+)= a[r0:r1] @ bt, single-threaded, with packed = pack(bt).
 
-    a [R, K] (rows of any stride: a.T of a C array gives the a^T @ b product), bt [K, N]
-    C-contiguous, out [R, N] C-contiguous and not overlapping a or bt. Long sums go in
-    blocks of KBLOCK terms (what a row block reads of `a` then stays in cache across the
-    column panels); a block continues the sums the previous one left in out, so the
-    order of the additions, and the bits, do not change.
+    a [R, K] (rows of any stride: a.T of a C array gives the a^T @ b product), out [R, N]
+    C-contiguous and not overlapping a or bt. Rows go in blocks (their slice of
+    out stays in L2 while every panel passes) and long sums in blocks of KBLOCK terms (a
+    panel's block stays in L1 across the row tiles); a block continues the sums the previous
+    one left in out, so the order of the additions, and the bits, do not change.
     """
     if not accumulate:
         for r in range(r0, r1):
             out[r, :] = 0
-    K = bt.shape[0]
-    for k0 in range(0, K, KBLOCK):
-        k1 = min(K, k0 + KBLOCK)
-        _add_product(a[:, k0:k1], bt[k0:k1], out, r0, r1)
+    panels, rest = packed
+    K = rest.shape[0]
+    N = out.shape[1]
+    if K * N > BIG_B_FLOATS:
+        row_block = BIG_B_ROWS
+    else:
+        row_block = max(4 * ROWS, min(32 * ROWS, OUT_BLOCK_FLOATS // max(N, 1) // ROWS * ROWS))
+    for rb in range(r0, r1, row_block):
+        rb_end = min(r1, rb + row_block)
+        for k0 in range(0, K, KBLOCK):
+            _add_product(a, panels, rest, out, rb, rb_end, k0, min(K, k0 + KBLOCK))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _add_product(a, bt, out, r0, r1):
-    """out[r0:r1] += a[r0:r1] @ bt: the tiles over every column."""
-    N = bt.shape[1]
-    full = N - N % TILE
-    narrow = N - N % NARROW
+def _add_product(a, panels, rest, out, r0, r1, k0, k1):
+    """out[r0:r1] += a[r0:r1, k0:k1] @ bt[k0:k1]: the tiles over every column."""
+    full = panels.shape[0] * TILE
+    width = rest.shape[1]
+    narrow = width - width % NARROW
     blocks_end = r0 + (r1 - r0) // ROWS * ROWS
-    for c0 in range(0, full, TILE):  # column panels outside: bt[:, panel] stays in cache
+    for p in range(panels.shape[0]):  # panels outside: the panel's block stays in L1
+        w = panels[p, k0:k1]
+        c0 = p * TILE
         for r in range(r0, blocks_end, ROWS):
             _tile4(
-                a[r],
-                a[r + 1],
-                a[r + 2],
-                a[r + 3],
-                bt,
-                c0,
+                a[r, k0:k1],
+                a[r + 1, k0:k1],
+                a[r + 2, k0:k1],
+                a[r + 3, k0:k1],
+                w,
                 out[r, c0 : c0 + TILE],
                 out[r + 1, c0 : c0 + TILE],
                 out[r + 2, c0 : c0 + TILE],
                 out[r + 3, c0 : c0 + TILE],
             )
-    for c0 in range(full, narrow, NARROW):
+    for c in range(0, narrow, NARROW):
+        c0 = full + c
         for r in range(r0, blocks_end, ROWS):
             _narrow4(
-                a[r],
-                a[r + 1],
-                a[r + 2],
-                a[r + 3],
-                bt,
-                c0,
+                a[r, k0:k1],
+                a[r + 1, k0:k1],
+                a[r + 2, k0:k1],
+                a[r + 3, k0:k1],
+                rest[k0:k1],
+                c,
                 out[r, c0 : c0 + NARROW],
                 out[r + 1, c0 : c0 + NARROW],
                 out[r + 2, c0 : c0 + NARROW],
                 out[r + 3, c0 : c0 + NARROW],
             )
-    if narrow < N:
+    if narrow + SLIVER <= width:
+        c0 = full + narrow
+        for r in range(r0, blocks_end, ROWS):
+            _sliver4(
+                a[r, k0:k1],
+                a[r + 1, k0:k1],
+                a[r + 2, k0:k1],
+                a[r + 3, k0:k1],
+                rest[k0:k1],
+                narrow,
+                out[r, c0 : c0 + SLIVER],
+                out[r + 1, c0 : c0 + SLIVER],
+                out[r + 2, c0 : c0 + SLIVER],
+                out[r + 3, c0 : c0 + SLIVER],
+            )
+        narrow += SLIVER
+    if narrow < width:
         for r in range(r0, blocks_end):
-            _tail(a[r], bt, narrow, out[r, narrow:])
+            _tail(a[r, k0:k1], rest[k0:k1], narrow, out[r, full + narrow :])
     for r in range(blocks_end, r1):
-        _row(a[r], bt, out[r])
+        _row(a[r, k0:k1], panels, rest[k0:k1], k0, k1, out[r])
 
 
 @njit(cache=True, error_model="numpy")
-def _row(a0, bt, q):
-    """q [N] += a0 [K] @ bt [K, N] for one row: widest tiles first."""
-    N = bt.shape[1]
-    c0 = 0
-    while c0 + WIDE <= N:
-        _wide1(a0, bt, c0, q[c0 : c0 + WIDE])
-        c0 += WIDE
-    while c0 + TILE <= N:
-        _tile1(a0, bt, c0, q[c0 : c0 + TILE])
-        c0 += TILE
-    while c0 + NARROW <= N:
-        _narrow1(a0, bt, c0, q[c0 : c0 + NARROW])
-        c0 += NARROW
-    if c0 < N:
-        _tail(a0, bt, c0, q[c0:])
+def _row(a0, panels, rest, k0, k1, q):
+    """q [N] += a0 @ bt[k0:k1] for one row (a0 [k1 - k0], rest = the rest's rows k0:k1):
+    four panels at a time first."""
+    P = panels.shape[0]
+    p = 0
+    while p + 4 <= P:
+        c0 = p * TILE
+        _wide1(
+            a0,
+            panels[p, k0:k1],
+            panels[p + 1, k0:k1],
+            panels[p + 2, k0:k1],
+            panels[p + 3, k0:k1],
+            q[c0 : c0 + TILE],
+            q[c0 + TILE : c0 + 2 * TILE],
+            q[c0 + 2 * TILE : c0 + 3 * TILE],
+            q[c0 + 3 * TILE : c0 + 4 * TILE],
+        )
+        p += 4
+    while p < P:
+        _tile1(a0, panels[p, k0:k1], q[p * TILE : (p + 1) * TILE])
+        p += 1
+    full = P * TILE
+    width = rest.shape[1]
+    narrow = width - width % NARROW
+    for c in range(0, narrow, NARROW):
+        _narrow1(a0, rest, c, q[full + c : full + c + NARROW])
+    if narrow + SLIVER <= width:
+        _sliver1(a0, rest, narrow, q[full + narrow : full + narrow + SLIVER])
+        narrow += SLIVER
+    if narrow < width:
+        _tail(a0, rest, narrow, q[full + narrow :])
 
 
 @njit(cache=True, inline="always")
@@ -222,31 +329,55 @@ def chunk_bounds(rows, chunks, i):
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def _matmul_chunks(a, bt, out, accumulate, chunks):
+def _matmul_chunks(a, packed, out, accumulate, chunks):
     for i in prange(chunks):
         r0, r1 = chunk_bounds(a.shape[0], chunks, i)
-        matmul_rows(a, bt, out, r0, r1, accumulate)
+        matmul_rows(a, packed, out, r0, r1, accumulate)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def matmul(a, bt, out, accumulate, threads):
-    """out (+)= a @ bt over all rows; a [R, K], bt [K, N] C, out [R, N] C.
+    """out (+)= a @ bt over all rows; a [R, K] (any row stride), bt [K, N] C, out [R, N] C.
 
-    Uses up to `threads` Numba threads (row chunks) when the product is big enough to pay
-    for them; the result is the same bits either way.
+    Packs bt once (a copy of K x N, small beside R x K x N multiply-adds), then
+    matmul_packed.
     """
+    matmul_packed(a, pack(bt), out, accumulate, threads)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def matmul_packed(a, packed, out, accumulate, threads):
+    """out (+)= a @ bt with packed = pack(bt), on up to `threads` Numba threads (row chunks)
+    when the product is big enough to pay for them; the same bits either way."""
     R, K = a.shape
-    macs = R * K * bt.shape[1]
+    macs = R * K * out.shape[1]
     chunks = min(batch_chunks(R, threads), macs // PARALLEL_MIN_MACS)
     if chunks > 1:
-        _matmul_chunks(a, bt, out, accumulate, chunks)
+        _matmul_chunks(a, packed, out, accumulate, chunks)
     else:
-        matmul_rows(a, bt, out, 0, R, accumulate)
+        matmul_rows(a, packed, out, 0, R, accumulate)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def weight_gradient(d_pre_packed, inputs, out, threads):
+    """out [G, F] = d_pre^T @ inputs for d_pre_packed = pack(d_pre [T*B, G]), inputs [T*B, F].
+
+    Computed as (inputs^T @ d_pre)^T: the wide operand d_pre is the packed one (its G columns
+    fill whole panels, where F = I or H can be 32 wide and leave only narrow tiles), and one
+    packing serves dW_ih and dW_hh. Each element is the same sum over the T*B rows in order
+    as d_pre^T @ inputs (x * y = y * x exactly): the same bits.
+    """
+    out_t = np.empty((inputs.shape[1], out.shape[0]), dtype=out.dtype)
+    # inputs^T as a C array: read through the transposed view, the rows' terms lie F floats
+    # apart and (F a power of two) fight over the same L1 sets
+    matmul_packed(np.ascontiguousarray(inputs.T), d_pre_packed, out_t, False, threads)
+    out[:, :] = out_t.T
 
 
 def step_weights(weight_ih: np.ndarray, weight_hh: np.ndarray) -> tuple:
-    """(weight_ih.T, weight_hh.T) as C arrays: the layout the cells' step_arrays take."""
-    return np.ascontiguousarray(weight_ih.T), np.ascontiguousarray(weight_hh.T)
+    """(pack(weight_ih.T), pack(weight_hh.T)): the weights as the cells' step_arrays take them
+    (packed once, so that a step copies nothing)."""
+    return pack(np.ascontiguousarray(weight_ih.T)), pack(np.ascontiguousarray(weight_hh.T))
 
 
 def reference_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -28,7 +28,15 @@ from kernels._common import (
     tanh,
     unpack_params,
 )
-from kernels._gemm import batch_chunks, chunk_bounds, matmul, matmul_rows, step_weights
+from kernels._gemm import (
+    batch_chunks,
+    chunk_bounds,
+    matmul,
+    matmul_rows,
+    pack,
+    step_weights,
+    weight_gradient,
+)
 
 GATES = 3
 
@@ -60,7 +68,7 @@ def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hn, threads):
     matmul(
         x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G), False, threads
     )
-    w_hh_t = np.ascontiguousarray(w_hh.T)
+    w_hh_t = pack(np.ascontiguousarray(w_hh.T))
     chunks = batch_chunks(B, threads)
     if chunks > 1:
         _forward_chunks(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, chunks)
@@ -77,8 +85,8 @@ def _forward_chunks(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, chunks):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _forward_rows(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, r0, r1):
-    """The recurrence for batch rows r0:r1 (w_hh_t [H, 3H] = W_hh^T, C order)."""
-    rec = np.empty((r1 - r0, w_hh_t.shape[1]), dtype=hs.dtype)
+    """The recurrence for batch rows r0:r1 (w_hh_t [H, 3H] = W_hh^T, packed)."""
+    rec = np.empty((r1 - r0, gates.shape[2]), dtype=hs.dtype)
     for t in range(hs.shape[0]):
         h_prev = h0[r0:r1] if t == 0 else hs[t - 1, r0:r1]
         matmul_rows(h_prev, w_hh_t, rec, 0, r1 - r0, False)
@@ -141,32 +149,33 @@ def backward_arrays(
     T, B, I = x.shape
     H = h0.shape[1]
     G = w_hh.shape[0]
+    w_hh_p = pack(w_hh)  # W_hh [G, H] as the per-step product dL/dh = d_pre @ W_hh reads it
     chunks = batch_chunks(B, threads)
     if chunks > 1:
-        _backward_chunks(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, chunks)
+        _backward_chunks(h0, w_hh_p, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, chunks)
     else:
-        _backward_rows(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, 0, B)
+        _backward_rows(h0, w_hh_p, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, 0, B)
     pi2 = d_pre_i.reshape(T * B, G)
     matmul(pi2, w_ih, dx.reshape(T * B, I), False, threads)
-    matmul(pi2.T, x.reshape(T * B, I), dw_ih, False, threads)
+    weight_gradient(pack(pi2), x.reshape(T * B, I), dw_ih, threads)
     h_prev = np.empty((T, B, H), dtype=x.dtype)  # h_{t-1} for every t: dW_hh is one product
     h_prev[0] = h0
     h_prev[1:] = hs[: T - 1]
-    matmul(d_pre_h.reshape(T * B, G).T, h_prev.reshape(T * B, H), dw_hh, False, threads)
+    weight_gradient(pack(d_pre_h.reshape(T * B, G)), h_prev.reshape(T * B, H), dw_hh, threads)
     sum_rows(pi2, db_ih)
     sum_rows(d_pre_h.reshape(T * B, G), db_hh)
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def _backward_chunks(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, chunks):
+def _backward_chunks(h0, w_hh_p, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, chunks):
     for i in prange(chunks):
         r0, r1 = chunk_bounds(h0.shape[0], chunks, i)
-        _backward_rows(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, r0, r1)
+        _backward_rows(h0, w_hh_p, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, r0, r1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _backward_rows(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, r0, r1):
-    """The recurrent sweep back for batch rows r0:r1 (w_hh [3H, H] as stored)."""
+def _backward_rows(h0, w_hh_p, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, r0, r1):
+    """The recurrent sweep back for batch rows r0:r1 (w_hh_p = pack(W_hh [3H, H]))."""
     direct = np.empty((r1 - r0, h0.shape[1]), dtype=hs.dtype)
     rows = slice(r0, r1)
     for t in range(hs.shape[0] - 1, -1, -1):
@@ -182,7 +191,7 @@ def _backward_rows(h0, w_hh, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, r0
             d_pre_h[t, rows],
             direct,
         )
-        matmul_rows(d_pre_h[t, rows], w_hh, dh[rows], 0, r1 - r0, False)
+        matmul_rows(d_pre_h[t, rows], w_hh_p, dh[rows], 0, r1 - r0, False)
         add_into(dh[rows], direct)
 
 
@@ -222,9 +231,9 @@ def step_arrays(x_t, h, w_ih_t, w_hh_t, b_ih, b_hh, h_out, gates_out):
     """One step in place: x_t [B, I], h [B, H] -> h_out [B, H], gates_out [B, 3H] (r, z, n).
 
     The cheapest entry point (no checks), for callers that step many times: the weights come
-    transposed once (w_ih_t = weight_ih.T [I, G*H], w_hh_t = weight_hh.T [H, G*H], both
-    C-contiguous: see step_weights). The same sums as forward's first step, bit for bit.
-    All arrays C-contiguous and of one float dtype.
+    transposed and packed once (w_ih_t = pack(weight_ih.T [I, G*H]), w_hh_t =
+    pack(weight_hh.T [H, G*H]): see step_weights). The same sums as forward's first step, bit
+    for bit. All arrays C-contiguous and of one float dtype.
     """
     B = x_t.shape[0]
     matmul_rows(x_t, w_ih_t, gates_out, 0, B, False)

@@ -5,15 +5,29 @@ import numpy as np
 import pytest
 
 from kernels import gru, lstm, rnn
-from kernels._gemm import KBLOCK, NARROW, ROWS, TILE, WIDE, matmul, matmul_rows, reference_matmul
+from kernels._gemm import (
+    BIG_B_FLOATS,
+    BIG_B_ROWS,
+    KBLOCK,
+    NARROW,
+    ROWS,
+    SLIVER,
+    TILE,
+    WIDE,
+    matmul,
+    matmul_rows,
+    pack,
+    reference_matmul,
+)
 
 SHAPES = [
-    (1, 5, 3),  # narrower than NARROW: the scalar tail only
-    (3, 7, WIDE + TILE + NARROW + 3),  # 1-row tiles: wide, panel, narrow, tail
+    (1, 5, 3),  # narrower than SLIVER: the scalar tail only
+    (3, 7, WIDE + TILE + NARROW + SLIVER + 3),  # 1-row tiles: wide, panel, narrow, sliver, tail
     (ROWS * 2 + 1, 130, 2 * TILE),  # 4-row tiles and a 1-row remainder
-    (17, 33, 2 * NARROW),  # narrow tiles only (H = 32 columns)
+    (17, 33, NARROW + SLIVER + 5),  # narrow, sliver and tail columns only (H = 53)
     (64, 128, 512),  # 8M multiply-adds: row chunks on several threads
     (9, 2 * KBLOCK + 37, 70),  # sums in three blocks of terms
+    (300, 40, 2 * TILE + NARROW),  # rows in three blocks
 ]
 
 
@@ -35,6 +49,18 @@ def test_matmul_equals_the_plain_sum_in_k_order(rows, k, n, dtype):
     np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4 * k)
 
 
+def test_a_big_b_in_blocks_of_rows_gives_the_plain_sum():
+    """b over BIG_B_FLOATS switches to blocks of BIG_B_ROWS rows: still every sum in k order."""
+    rows, k = BIG_B_ROWS + 4, 2 * KBLOCK + 5
+    n = BIG_B_FLOATS // k + TILE + 3
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(rows, k)).astype(np.float32)
+    b = rng.normal(size=(k, n)).astype(np.float32)
+    out = np.full((rows, n), np.nan, dtype=np.float32)
+    matmul(a, b, out, False, 1)
+    np.testing.assert_array_equal(out, reference_matmul(a, b))
+
+
 def test_accumulate_adds_to_what_out_holds():
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=(6, 20)), rng.normal(size=(20, TILE + 5))
@@ -48,7 +74,7 @@ def test_a_row_range_leaves_the_other_rows_alone():
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=(9, 12)), rng.normal(size=(12, 70))
     out = np.full((9, 70), 7.0)
-    matmul_rows(a, b, out, 2, 7, False)
+    matmul_rows(a, pack(b), out, 2, 7, False)
     np.testing.assert_array_equal(out[2:7], reference_matmul(a[2:7], b))
     assert (out[:2] == 7.0).all() and (out[7:] == 7.0).all()
 
