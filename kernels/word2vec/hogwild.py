@@ -13,7 +13,7 @@ Per chunk, per sentence, per token (word2vec.c's loop):
   (progress_base + sent_starts[s]) / progress_total;
 - skip-gram: one example per (centre, context) pair, or with shared=True one per centre word:
   the window's contexts against the centre and k negatives drawn once (kernels.word2vec.shared);
-  CBOW: one per centre word;
+  CBOW: one per centre word (with shared=True in the product layout of the same module);
 - negative sampling: k draws by searching a uniform integer in the cumulative table, starting
   from a guide table's bucket (expected O(1); both tables vocabulary-sized, so they stay in
   cache).
@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from kernels.word2vec.core import FASTMATH, apply_example
-from kernels.word2vec.shared import window_update
+from kernels.word2vec.shared import cbow_update, window_update
 
 _LCG_MUL = np.uint64(25214903917)
 _LCG_ADD = np.uint64(11)
@@ -189,15 +189,22 @@ def _train_range(
                 if not softmax:
                     for k in range(negative):
                         negatives[k] = _draw_word(cum_table, guide, total, state)
-                if sg:  # shared negatives: the window's contexts predict the centre at once
+                if shared and not softmax:  # the window as one product (shared.py)
                     outputs[0] = kept[i]
                     for k in range(negative):
                         outputs[k + 1] = negatives[k]
-                    loss += window_update(
-                        W_in, W_out, context, count, outputs, negative + 1, alpha, exact,
-                        sig_table, nls_table, X, Y, DX, DY, G, gbuf[1],
-                    )  # fmt: skip
-                    pairs += count
+                    if sg:  # the window's contexts predict the centre at once
+                        loss += window_update(
+                            W_in, W_out, context, count, outputs, negative + 1, alpha, exact,
+                            sig_table, nls_table, X, Y, DX, DY, G, gbuf[1],
+                        )  # fmt: skip
+                        pairs += count
+                    else:
+                        loss += cbow_update(
+                            W_in, W_out, context, count, outputs, negative + 1, alpha,
+                            cbow_exact, exact, sig_table, nls_table, X, Y, DX, DY, G, gbuf[1],
+                        )  # fmt: skip
+                        pairs += 1
                 else:
                     loss += apply_example(
                         W_in, W_out, context, count, kept[i], negatives, negative, alpha,

@@ -21,6 +21,11 @@ the speed. The vectors come out as good as the pair update's (scripts/bench_vs_g
 
 Like word2vec.c's skip-gram, the context rows of W predict the centre word (the pair update
 has the centre's row predict each context word: the same pairs, the other way round).
+
+CBOW (cbow_update) is already one example per window; in the same form it is the product
+with m = 1, X = h the mean of the context rows: the output rows are read once and all updated
+from their values before the step (the pair update, as word2vec.c, updates them one after
+the other, so a negative drawn twice sees its first update). Only the layout is gained.
 Sigmoids exact or from the table, saturated scores making no update (see core).
 """
 
@@ -45,17 +50,65 @@ def window_update(
     """One shared-negatives step (module docstring): inputs[:n_in] rows of W_in against
     outputs[:n_out] rows of W_out (outputs[0] the target). Work space in the arrays' dtype:
     X, DX [>= n_in, D], Y, DY [>= n_out, D], G [>= n_in, >= n_out]; zero: 0 of that dtype, so
-    that the sums stay in it. Returns the loss.
-
-    The rows are copied into X and Y first (contiguous, in L1 for the whole window), and the
-    products run three rows at a time: one load of X[a, j] (or of the gradient row) serves
-    three multiply-adds, which is most of the gain over one output at a time."""
+    that the sums stay in it. Returns the loss."""
     D = W_in.shape[1]
-    target = outputs[0]
     for a in range(n_in):
         w = inputs[a]
         for j in range(D):
             X[a, j] = W_in[w, j]
+    loss = window_products(
+        W_out, n_in, outputs, n_out, alpha, exact, sig_table, nls_table, X, Y, DX, DY, G, zero
+    )
+    for a in range(n_in):  # Hogwild: add the change, never write back a copy
+        w = inputs[a]
+        for j in range(D):
+            W_in[w, j] += DX[a, j]
+    return loss
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH)
+def cbow_update(
+    W_in, W_out, inputs, n_in, outputs, n_out, alpha, cbow_exact, exact, sig_table, nls_table,
+    X, Y, DX, DY, G, zero,
+):  # fmt: skip
+    """CBOW's step in the same form (m = 1): h = the mean of W_in[inputs[:n_in]] against
+    outputs[:n_out] (outputs[0] the centre), every output row scored and updated from its
+    value before the step; each context row then gets dL/dh's step (divided by n_in when
+    cbow_exact). Work space as window_update (one row of X and DX). Returns the loss."""
+    D = W_in.shape[1]
+    for j in range(D):
+        X[0, j] = zero
+    for a in range(n_in):
+        w = inputs[a]
+        for j in range(D):
+            X[0, j] += W_in[w, j]
+    inv = 1.0 / n_in
+    for j in range(D):
+        X[0, j] *= inv
+    loss = window_products(
+        W_out, 1, outputs, n_out, alpha, exact, sig_table, nls_table, X, Y, DX, DY, G, zero
+    )
+    if cbow_exact:
+        for j in range(D):
+            DX[0, j] *= inv
+    for a in range(n_in):
+        w = inputs[a]
+        for j in range(D):
+            W_in[w, j] += DX[0, j]
+    return loss
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH)
+def window_products(
+    W_out, n_in, outputs, n_out, alpha, exact, sig_table, nls_table, X, Y, DX, DY, G, zero
+):  # fmt: skip
+    """Given X[:n_in] (the input rows), read Y = W_out[outputs[:n_out]], compute S = X Y^T,
+    G, DX = G Y (left for the caller to apply) and W'[outputs] += G^T X. Returns the loss.
+
+    Y stays contiguous and in L1 for the whole window, and the products run three rows at a
+    time: one load of X[a, j] (or of a gradient row) serves three multiply-adds."""
+    D = W_out.shape[1]
+    target = outputs[0]
     for b in range(n_out):
         o = outputs[b]
         for j in range(D):
@@ -94,10 +147,6 @@ def window_update(
         _combine_rows(DX, a, G, False, Y, n_out, zero)  # DX = G Y
     for b in range(n_out):
         _combine_rows(DY, b, G, True, X, n_in, zero)  # DY = G^T X
-    for a in range(n_in):
-        w = inputs[a]
-        for j in range(D):
-            W_in[w, j] += DX[a, j]
     for b in range(n_out):
         o = outputs[b]
         for j in range(D):
@@ -128,13 +177,18 @@ def _combine_rows(out, r, G, transposed, rows, n, zero):
 
 
 @njit(cache=True)
-def _update_window(W_in, W_out, inputs, outputs, alpha, exact):
+def _update_window(W_in, W_out, inputs, outputs, alpha, exact, cbow, cbow_exact):
     sig_table, nls_table = compiled_sigmoid_tables(exact)
     D = W_in.shape[1]
     m, n = inputs.shape[0], outputs.shape[0]
     X = np.zeros((m, D), W_in.dtype)
     Y = np.zeros((n, D), W_in.dtype)
     G = np.zeros((m + 1, n), W_in.dtype)  # the extra row: a typed zero
+    if cbow:
+        return cbow_update(
+            W_in, W_out, inputs, m, outputs, n, alpha, cbow_exact, exact, sig_table, nls_table,
+            X, Y, np.zeros_like(X), np.zeros_like(Y), G, G[m, 0],
+        )  # fmt: skip
     return window_update(
         W_in, W_out, inputs, m, outputs, n, alpha, exact, sig_table, nls_table, X, Y,
         np.zeros_like(X), np.zeros_like(Y), G, G[m, 0],
@@ -149,12 +203,15 @@ def update_window(
     negatives,
     alpha: float = 0.025,
     exact_sigmoid: bool = True,
+    cbow: bool = False,
+    cbow_exact: bool = False,
 ) -> float:
-    """Apply one shared-negatives window step in place with the training kernel's own code;
-    return its loss (summed over the window's pairs).
+    """Apply one window step in place with the training kernel's own code; return its loss
+    (skip-gram: summed over the window's pairs).
 
     W_in, W_out: [V, D] float32 or float64 (same dtype, C-contiguous); contexts: [m] word ids
-    (m >= 1); centre: the word they predict; negatives: [k] word ids (k >= 0)."""
+    (m >= 1); centre: the word they predict; negatives: [k] word ids (k >= 0). cbow: the
+    contexts' mean predicts the centre (cbow_update) instead of each context (window_update)."""
     check_weights(W_in, W_out)
     contexts = np.ascontiguousarray(contexts, dtype=np.int64).reshape(-1)
     if contexts.size == 0:
@@ -165,4 +222,7 @@ def update_window(
     for name, ids in (("contexts", contexts), ("centre and negatives", outputs)):
         if ids.min() < 0 or ids.max() >= V:
             raise ValueError(f"{name} hold word ids outside 0..{V - 1}")
-    return float(_update_window(W_in, W_out, contexts, outputs, float(alpha), bool(exact_sigmoid)))
+    return float(
+        _update_window(W_in, W_out, contexts, outputs, float(alpha), bool(exact_sigmoid),
+                       bool(cbow), bool(cbow_exact))
+    )  # fmt: skip

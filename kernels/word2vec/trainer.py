@@ -46,9 +46,10 @@ class Trainer:
 
     counts: [V] word counts (vocabulary order); ids: [N] word ids; sent_starts: [S + 1].
     negative = 0 means the full softmax (vocabularies up to ~10k words).
-    shared_negatives: skip-gram trains each window's context words against the centre and
-    one set of k negatives at once (kernels.word2vec.shared); CBOW and the full softmax are
-    unaffected (a CBOW example already is one window).
+    shared_negatives: each window as one small dense product (kernels.word2vec.shared):
+    skip-gram trains the window's context words against the centre and one set of k
+    negatives at once; CBOW's example (already one window) reads and updates its output
+    rows in the same layout. The full softmax (negative = 0) is unaffected.
     Initialisation as gensim 4: W uniform in [-1/D, 1/D), W' zeros (word2vec.c draws W from
     half that range; on the benchmark corpus gensim's range gave better analogies).
     """

@@ -7,7 +7,7 @@ import pytest
 from kernels.word2vec.shared import update_window
 
 from .test_hogwild import LCG, tiny_trainer
-from .test_update import weights
+from .test_update import reference_update, weights
 
 
 def sigmoid(x):
@@ -72,6 +72,30 @@ def test_window_of_one_context_is_the_pair_update_the_other_way_round():
     np.testing.assert_allclose(W_out, a_out, rtol=1e-12)
 
 
+CBOW_CASES = [
+    ("distinct", [1, 4, 9, 0], 6, [2, 11, 7, 3]),
+    ("repeats", [1, 4, 1], 6, [2, 2, 6, 4]),  # a context twice, a negative twice, = centre
+    ("one context", [5], 3, [0]),
+]
+
+
+@pytest.mark.parametrize("cbow_exact", [False, True])
+@pytest.mark.parametrize("name,contexts,centre,negatives", CBOW_CASES,
+                         ids=[c[0] for c in CBOW_CASES])  # fmt: skip
+def test_cbow_window_matches_equations_float64(name, contexts, centre, negatives, cbow_exact):
+    """h = mean of the context rows; every output scored and updated from its old row
+    (test_update.reference_update: the notes' equations)."""
+    W_in, W_out = weights()
+    want_loss, want_in, want_out = reference_update(
+        W_in, W_out, contexts, centre, negatives, 0.1, cbow_exact
+    )
+    loss = update_window(W_in, W_out, contexts, centre, negatives, 0.1, cbow=True,
+                         cbow_exact=cbow_exact)  # fmt: skip
+    assert loss == pytest.approx(want_loss, rel=1e-12)
+    np.testing.assert_allclose(W_in, want_in, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(W_out, want_out, rtol=1e-12, atol=1e-14)
+
+
 def test_update_window_rejects_bad_input():
     W_in, W_out = weights()
     with pytest.raises(ValueError, match="contexts hold word ids outside 0..11"):
@@ -85,8 +109,9 @@ def test_update_window_rejects_bad_input():
 
 
 def python_shared_run(trainer):
-    """The kernel's loop with shared negatives, in plain Python with reference_window (exact
-    sigmoid), one worker: the same random stream as the pair loop, k draws per centre."""
+    """The kernel's loop with shared negatives, in plain Python with reference_window
+    (skip-gram) or reference_update (CBOW), exact sigmoid, one worker: the same random
+    stream as the pair loop, k draws per centre."""
     W_in, W_out = trainer.W_in.copy(), trainer.W_out.copy()
     cum = trainer.cum_table.astype(np.int64)
     from kernels.word2vec.tables import chunk_seeds
@@ -113,12 +138,21 @@ def python_shared_run(trainer):
                         continue
                     draws = [rng.below(int(cum[-1])) for _ in range(trainer.negative)]
                     negs = [int(np.searchsorted(cum, d, side="right")) for d in draws]
-                    _, W_in, W_out = reference_window(W_in, W_out, contexts, kept[i], negs, alpha)
+                    if trainer.sg:
+                        _, W_in, W_out = reference_window(
+                            W_in, W_out, contexts, kept[i], negs, alpha
+                        )
+                    else:
+                        _, W_in, W_out = reference_update(
+                            W_in, W_out, contexts, kept[i], negs, alpha, trainer.cbow_exact
+                        )
     return W_in, W_out
 
 
-def test_kernel_equals_python_rerun_with_shared_negatives():
-    trainer = tiny_trainer(True, 3, shared_negatives=True)
+@pytest.mark.parametrize("sg,cbow_exact", [(True, False), (False, False), (False, True)],
+                         ids=["skip-gram", "cbow", "cbow-exact"])  # fmt: skip
+def test_kernel_equals_python_rerun_with_shared_negatives(sg, cbow_exact):
+    trainer = tiny_trainer(sg, 3, shared_negatives=True, cbow_exact=cbow_exact)
     want_in, want_out = python_shared_run(trainer)
     for k in range(trainer.total_blocks):
         assert np.isfinite(trainer.train_block(k)["loss"])
@@ -138,15 +172,14 @@ def test_shared_negatives_one_worker_is_deterministic_and_differs_from_pairs():
     assert not np.allclose(runs[0], runs[2])
 
 
-def test_shared_negatives_leaves_cbow_and_softmax_alone():
-    for sg, negative in ((False, 3), (True, 0)):
-        results = []
-        for shared in (True, False):
-            trainer = tiny_trainer(sg, negative, shared_negatives=shared)
-            for k in range(trainer.total_blocks):
-                trainer.train_block(k)
-            results.append(trainer.W_in)
-        np.testing.assert_array_equal(results[0], results[1])
+def test_shared_negatives_leaves_the_full_softmax_alone():
+    results = []
+    for shared in (True, False):
+        trainer = tiny_trainer(True, 0, shared_negatives=shared)
+        for k in range(trainer.total_blocks):
+            trainer.train_block(k)
+        results.append(trainer.W_in)
+    np.testing.assert_array_equal(results[0], results[1])
 
 
 def test_trainer_rejects_a_non_boolean_shared_negatives():
