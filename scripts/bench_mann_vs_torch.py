@@ -5,12 +5,16 @@ N x M, R heads each with a key, an add vector, a write gate (and a key strength)
 recently-used writes, 5-way episodes of 50 steps of 20 x 20 glyphs, float32, softmax cross-
 entropy on every step, one Adam update per batch. The episodes are made once, before timing,
 and both models train on the same ones (making them is not what is compared; its cost is
-printed apart). PyTorch runs with torch.set_num_threads(--torch-threads). The two are measured
-alternately in rounds inside one process, so machine load hits both alike; sequences (episodes)
-per wall second and per CPU second of the process (all its threads) are printed.
+printed apart). PyTorch runs once per --torch-threads value (torch.set_num_threads; default
+1 and 2: on a loaded 2-core machine two torch threads wait on each other and run several times
+slower than one, so the ratio is taken against the faster of the two). Ours runs on one thread
+("ours") and, at batch > 1, in parallel chunks of episodes on Numba's threads ("ours-prange").
+All are measured alternately in rounds inside one process, so machine load hits them alike;
+sequences (episodes) per wall second and per CPU second of the process (all its threads) are
+printed, the best round of each, and the ratio best ours / best PyTorch.
 
     python scripts/bench_mann_vs_torch.py [--seconds 10] [--rounds 3] [--batches 1 16]
-                                          [--torch-threads 2] [--set model.hidden=200 ...]
+                                          [--torch-threads 1 2] [--set model.hidden=200 ...]
 
 torch is used only here, for the comparison; tui-lab never imports it.
 """
@@ -22,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -83,12 +88,13 @@ class TorchMANN(nn.Module):
         return torch.stack(outs)
 
 
-def torch_trainer(shape):
+def torch_trainer(shape, threads):
     torch.manual_seed(0)
     model = TorchMANN(shape)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 
     def update(ep):
+        torch.set_num_threads(threads)
         x = torch.from_numpy(ep.inputs)
         y = torch.from_numpy(ep.labels)
         logits = model(x)
@@ -133,23 +139,24 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=10.0, help="per measurement")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 16])
-    ap.add_argument("--torch-threads", type=int, default=2)
+    ap.add_argument("--torch-threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--set", action="append", default=[], help="scenario override, k=v")
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.torch_threads)
     scenario = resolve("mann-one-shot").with_overrides(args.set)
     spec, shape = glyph_spec(scenario), model_shape(scenario)
     print(
         f"mann-one-shot: LSTM {shape.hidden}, memory {shape.slots} x {shape.width}, "
         f"{shape.heads} heads, key strength {shape.key_strength}, {spec.classes}-way, "
         f"T = {spec.length}, X = {shape.inputs}, {shape.size:,} parameters; float32, "
-        f"{args.rounds} rounds x {args.seconds:g} s, torch threads {args.torch_threads}"
+        f"{args.rounds} rounds x {args.seconds:g} s, torch threads {args.torch_threads}, "
+        f"Numba threads {numba.get_num_threads()}"
     )
     for batch in args.batches:
         start = time.process_time()
         pool = [batch_for_update(spec, 0, k, batch) for k in range(8)]
         made = (time.process_time() - start) / (8 * batch)
-        runners = {"pytorch": torch_trainer(shape), "ours": ours_trainer(shape, threaded=False)}
+        runners = {f"pytorch-{n}t": torch_trainer(shape, n) for n in args.torch_threads}
+        runners["ours"] = ours_trainer(shape, threaded=False)
         if batch > 1:
             runners["ours-prange"] = ours_trainer(shape, threaded=True)
         rates = {name: [] for name in runners}
@@ -160,8 +167,10 @@ def main(argv=None):
         cpu = {name: max(r[1] for r in rs) for name, rs in rates.items()}
         for label, best in (("wall", wall), ("cpu", cpu)):
             line = ", ".join(f"{name} {rate:.1f}" for name, rate in best.items())
-            ratio = max(v for k, v in best.items() if k != "pytorch") / best["pytorch"]
-            print(f"batch {batch:2d} seq/{label}-s: {line}; best ours / pytorch = {ratio:.1f}x")
+            ours = max(v for k, v in best.items() if k.startswith("ours"))
+            theirs = max(v for k, v in best.items() if k.startswith("pytorch"))
+            print(f"batch {batch:2d} seq/{label}-s: {line}; best ours / best pytorch = "
+                  f"{ours / theirs:.1f}x")  # fmt: skip
         print(f"batch {batch:2d} making the episodes: {1e3 * made:.2f} ms CPU per episode")
 
 

@@ -6,11 +6,13 @@ either to the slot it read last step or to the least-used slot, through a learne
 
 heads.py    raw head projection -> key, add, write gate sigma, key strength beta
 lru.py      usage, least-used slots, write weights, the write; forward + backward
-episode.py  one whole episode, forward and BPTT backward (reuses the NTM's LSTM gates,
-            cosine content addressing, read and vector x matrix loops)
-batch.py    prange over a batch of episodes
+memory.py   one step of one episode's memory: write, content read, usage; forward + backward
+            (reuses the NTM's cosine content addressing and read)
+batch.py    whole episodes, forward and BPTT backward: each step's controller products for
+            a chunk of episodes at once (kernels/_gemm.py's tiles), chunks in parallel
 layout.py   MANNShape: sizes and the flat parameter vector's layout; init
-api.py      forward(shape, flat, x, gamma) -> MANNTrace; backward(trace, labels, mask, scale)
+api.py      forward(shape, flat, x, gamma) -> MANNTrace; backward(trace, labels, mask, scale);
+            the whole-batch products (input projections, weight gradients)
 """
 
 from kernels.mann.api import GAMMA, MEMORY_INIT, MANNTrace, backward, forward

@@ -7,38 +7,46 @@
 (views into grads["flat"]). The loss of episode b is sum_t mask[t, b] * CE(softmax(y_t),
 labels[t, b]) in nats; backward returns the gradient of scale * sum_b loss_b.
 
-Three matrix products go to BLAS here rather than into the per-step loops: the input
-projection W_x x_t + b of every step of every episode (X is the largest input: a 20 x 20
-sample), and the weight gradients, sums over (episode, step) of outer products of the
-per-step gradients that batch.py fills with the step's inputs.
+Three kinds of matrix product run here over the whole batch rather than in the per-step
+loops: the input projection W_x x_t + b of every step of every episode (X is the largest
+input: a 20 x 20 sample), and the weight gradients, sums over (step, episode) of outer
+products of the per-step gradients that batch.py fills with the step's inputs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from kernels._flat import checked_batch
-from kernels.mann.batch import backward_batch, backward_serial, forward_batch, forward_serial
+from kernels._gemm import batch_chunks, matmul, pack
+from kernels.mann.batch import backward_chunks, backward_rows, forward_chunks, forward_rows
 from kernels.mann.layout import MANNShape, views
 
 MEMORY_INIT = 1e-6  # every memory cell starts at this constant (as the NTM's)
 GAMMA = 0.95  # the paper's usage decay
+# batch.py's trace order; the kernels fill time-major arrays, MANNTrace shows them batch-first
+TRACE_NAMES = (
+    "hs", "cs", "gates", "act", "least_used", "w_write", "sim", "w_read", "usage", "mems",
+    "reads", "logits",
+)  # fmt: skip
 
 
 def _trace_arrays(tr) -> tuple:
-    """The per-step arrays the batch kernels fill and read, in batch.py's trace order."""
-    return (
-        tr.hs, tr.cs, tr.gates, tr.act, tr.least_used, tr.w_write, tr.sim, tr.w_read,
-        tr.usage, tr.mems, tr.reads, tr.logits,
-    )  # fmt: skip
+    """The time-major arrays batch.py fills and reads (C views under MANNTrace's)."""
+    return tuple(getattr(tr, name).swapaxes(0, 1) for name in TRACE_NAMES)
+
+
+def _chunks(B: int, threaded: bool) -> int:
+    return batch_chunks(B, numba.get_num_threads()) if threaded else 1
 
 
 @dataclass
 class MANNTrace:
-    """One forward pass: batch-first arrays [B, ...] as in episode.py's module docstring
-    (T steps; [T+1] arrays start with the state before the first step)."""
+    """One forward pass: batch-first views [B, ...] of the time-major arrays of batch.py's
+    module docstring (T steps; [T+1] arrays start with the state before the first step)."""
 
     shape: MANNShape
     flat: np.ndarray
@@ -67,56 +75,66 @@ class MANNTrace:
 
 
 def _weights_forward(p, shape: MANNShape):
-    w_ih = p["controller.weight_ih"]
+    """The per-step products' right-hand sides, transposed and packed (batch.forward_rows)."""
+    H, X = shape.hidden, shape.inputs
+    out_w_t = np.ascontiguousarray(p["output.weight"].T)
     return (
-        np.ascontiguousarray(w_ih[:, shape.inputs :].T),
-        np.ascontiguousarray(p["controller.weight_hh"].T),
-        np.ascontiguousarray(p["heads.weight"].T),
+        pack(np.ascontiguousarray(p["controller.weight_ih"][:, X:].T)),
+        pack(np.ascontiguousarray(p["controller.weight_hh"].T)),
+        pack(np.ascontiguousarray(p["heads.weight"].T)),
         p["heads.bias"],
-        np.ascontiguousarray(p["output.weight"].T),
+        pack(out_w_t[:H]),
+        pack(out_w_t[H:]),
         p["output.bias"],
     )
 
 
 def forward(shape: MANNShape, flat: np.ndarray, x, gamma: float = GAMMA, threaded=True):
-    """Run a batch of episodes of one length. x [T, B, X]. threaded: episodes in parallel
-    threads (prange) when B > 1. -> MANNTrace."""
+    """Run a batch of episodes of one length. x [T, B, X]. threaded: chunks of episodes in
+    parallel threads when B allows (at least 4 episodes a chunk). -> MANNTrace."""
     flat, x = checked_batch(flat, x, shape.inputs)
     dt = flat.dtype
     T, B, X = x.shape
     p = views(shape, flat)
-    xb = np.ascontiguousarray(x.transpose(1, 0, 2), dtype=dt)
-    w_x_t = np.ascontiguousarray(p["controller.weight_ih"][:, :X].T)  # a faster GEMM than .T
-    xproj = (xb.reshape(B * T, X) @ w_x_t + p["controller.bias"]).reshape(B, T, -1)
+    x = np.ascontiguousarray(x, dtype=dt)
+    threads = numba.get_num_threads() if threaded else 1
+    # gates holds the input projections W_x x_t + b of every step first; each step adds its
+    # recurrent terms and activates its slice in place
+    gates = np.empty((T, B, shape.gate_rows), dt)
+    gates[...] = p["controller.bias"]
+    w_x_t = np.ascontiguousarray(p["controller.weight_ih"][:, :X].T)
+    matmul(x.reshape(T * B, X), w_x_t, gates.reshape(T * B, -1), True, threads)
     H, R, M, N = shape.hidden, shape.heads, shape.width, shape.memory_slots
-    tr = MANNTrace(
-        shape=shape,
-        flat=flat,
-        params=p,
-        gamma=float(gamma),
-        x=xb,
-        hs=np.empty((B, T + 1, H), dt),
-        cs=np.empty((B, T + 1, H), dt),
-        gates=np.empty((B, T, shape.gate_rows), dt),
-        act=np.empty((B, T, shape.head_rows), dt),
-        least_used=np.empty((B, T, R), np.int64),
-        w_write=np.empty((B, T, R, N), dt),
-        sim=np.empty((B, T, R, N), dt),
-        w_read=np.empty((B, T + 1, R, N), dt),
-        usage=np.empty((B, T + 1, N), dt),
-        mems=np.empty((B, T + 1, N, M if R else 0), dt),
-        reads=np.empty((B, T + 1, R, M), dt),
-        logits=np.empty((B, T, shape.classes), dt),
+    steps = dict(
+        hs=np.empty((T + 1, B, H), dt),
+        cs=np.empty((T + 1, B, H), dt),
+        gates=gates,
+        act=np.empty((T, B, shape.head_rows), dt),
+        least_used=np.empty((T, B, R), np.int64),
+        w_write=np.empty((T, B, R, N), dt),
+        sim=np.empty((T, B, R, N), dt),
+        w_read=np.empty((T + 1, B, R, N), dt),
+        usage=np.empty((T + 1, B, N), dt),
+        mems=np.empty((T + 1, B, N, M if R else 0), dt),
+        reads=np.empty((T + 1, B, R, M), dt),
+        logits=np.empty((T, B, shape.classes), dt),
     )
-    run = forward_batch if B > 1 and threaded else forward_serial
-    run(
-        np.ascontiguousarray(xproj, dtype=dt),
+    tr = MANNTrace(
+        shape=shape, flat=flat, params=p, gamma=float(gamma), x=x.swapaxes(0, 1),
+        **{name: a.swapaxes(0, 1) for name, a in steps.items()},
+    )  # fmt: skip
+    args = (
         _weights_forward(p, shape),
         dt.type(gamma),
         dt.type(MEMORY_INIT),
         shape.key_strength,
         _trace_arrays(tr),
     )
+    chunks = _chunks(B, threaded)
+    if chunks > 1:
+        forward_chunks(*args, chunks)
+    else:
+        forward_rows(*args, 0, B)
     return tr
 
 
@@ -135,45 +153,76 @@ def backward(trace: MANNTrace, labels, mask=None, scale: float = 1.0, threaded=T
         raise ValueError(f"mask must be [T, B] = {(T, B)}, got {mask.shape}")
     p = tr.params
     G, P, Y = shape.gate_rows, shape.head_rows, shape.classes
-    d_pre = np.empty((B, T, G), dt)
-    d_raw = np.zeros((B, T, P), dt)
-    d_y = np.empty((B, T, Y), dt)
+    d_pre = np.empty((T, B, G), dt)
+    d_raw = np.zeros((T, B, P), dt)
+    d_y = np.empty((T, B, Y), dt)
     losses = np.zeros(B, np.float64)
     weights = (
-        np.ascontiguousarray(p["controller.weight_ih"][:, X:]),
-        p["controller.weight_hh"],
-        p["heads.weight"],
-        p["output.weight"],
+        pack(np.ascontiguousarray(p["controller.weight_ih"][:, X:])),
+        pack(p["controller.weight_hh"]),
+        pack(p["heads.weight"]),
+        pack(p["output.weight"]),
     )
-    run = backward_batch if B > 1 and threaded else backward_serial
-    run(
-        np.ascontiguousarray(labels.T, dtype=np.int64),
-        np.ascontiguousarray(mask.T, dtype=dt),
+    args = (
+        np.ascontiguousarray(labels, dtype=np.int64),
+        np.ascontiguousarray(mask, dtype=dt),
         dt.type(scale),
         weights,
         shape.key_strength,
         _trace_arrays(tr),
-        d_pre,
-        d_raw,
-        d_y,
+        (d_pre, d_raw, d_y),
         losses,
     )
+    chunks = _chunks(B, threaded)
+    if chunks > 1:
+        backward_chunks(*args, chunks)
+    else:
+        backward_rows(*args, 0, B)
+    return losses, _weight_gradients(tr, d_pre, d_raw, d_y, threaded)
+
+
+def _weight_gradients(tr: MANNTrace, d_pre, d_raw, d_y, threaded) -> dict:
+    """Sums over (step, episode) of outer products of the per-step gradients d_pre [T, B, G],
+    d_raw [T, B, P], d_y [T, B, Y] with the inputs of their products, and the bias
+    gradients as products with a column of ones. Each is computed transposed (inputs^T @
+    gradients: the wide axis, G = 4H, across the tiles) into a C array, then copied into the
+    flat gradient's layout. Every sum runs over the rows in (step, episode) order, one
+    multiply then one add (kernels/_gemm.py): an episode whose mask is all zero adds exact
+    zeros, so a batch's gradient with one episode unmasked is that episode's own, bit for
+    bit (tests/mann/test_episode.py)."""
+    shape = tr.shape
+    dt = tr.flat.dtype
+    T, B, G = d_pre.shape
+    X, R, M, H = shape.inputs, shape.heads, shape.width, shape.hidden
+    threads = numba.get_num_threads() if threaded else 1
+    rows = T * B
+    x = tr.x.swapaxes(0, 1).reshape(rows, X)
+    hs, reads = tr.hs.swapaxes(0, 1), tr.reads.swapaxes(0, 1)
+    h_prev, h_now = hs[:T].reshape(rows, H), hs[1:].reshape(rows, H)
+    reads_prev, reads_now = reads[:T].reshape(rows, R * M), reads[1:].reshape(rows, R * M)
+    ones = np.ones((rows, 1), dt)
+
+    def inputs_t_grads(inputs: tuple, d):
+        """[inputs...]^T @ d: [sum of the inputs' widths, d's width], a row block each."""
+        out = np.empty((sum(a.shape[1] for a in inputs), d.shape[1]), dt)
+        start = 0
+        for a in inputs:
+            matmul(a.T, d, out[start : start + a.shape[1]], False, threads)
+            start += a.shape[1]
+        return out
+
     flat = np.zeros(shape.size, dt)
     g = views(shape, flat)
-    R, M, H = shape.heads, shape.width, shape.hidden
-    rows = B * T
-    d_pre, d_raw, d_y = d_pre.reshape(rows, G), d_raw.reshape(rows, P), d_y.reshape(rows, Y)
-    h_prev, h_now = tr.hs[:, :T].reshape(rows, H), tr.hs[:, 1:].reshape(rows, H)
-    d_pre_t = np.ascontiguousarray(d_pre.T)
-    g_ih, g_out = g["controller.weight_ih"], g["output.weight"]
-    g_ih[:, :X] = d_pre_t @ tr.x.reshape(rows, X)  # the step inputs [x_t, r_{t-1}] ...
-    g_ih[:, X:] = d_pre_t @ tr.reads[:, :T].reshape(rows, R * M)
-    g["controller.weight_hh"][...] = d_pre_t @ h_prev
-    g["controller.bias"][...] = d_pre.sum(axis=0)
-    g["heads.weight"][...] = d_raw.T @ h_now
-    g["heads.bias"][...] = d_raw.sum(axis=0)
-    g_out[:, :H] = d_y.T @ h_now  # ... and the output layer's [h_t, r_t]
-    g_out[:, H:] = d_y.T @ tr.reads[:, 1:].reshape(rows, R * M)
-    g["output.bias"][...] = d_y.sum(axis=0)
+    ih = inputs_t_grads((x, reads_prev, ones), d_pre.reshape(rows, G))  # [x_t, r_{t-1}], 1
+    g["controller.weight_ih"][...] = ih[:-1].T
+    g["controller.bias"][...] = ih[-1]
+    g["controller.weight_hh"][...] = inputs_t_grads((h_prev,), d_pre.reshape(rows, G)).T
+    if R:
+        heads = inputs_t_grads((h_now, ones), d_raw.reshape(rows, -1))
+        g["heads.weight"][...] = heads[:-1].T
+        g["heads.bias"][...] = heads[-1]
+    out = inputs_t_grads((h_now, reads_now, ones), d_y.reshape(rows, -1))  # [h_t, r_t], 1
+    g["output.weight"][...] = out[:-1].T
+    g["output.bias"][...] = out[-1]
     g["flat"] = flat
-    return losses, g
+    return g
