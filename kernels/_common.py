@@ -126,6 +126,25 @@ def tanh(x):
     return e / (e + one(x) + one(x))
 
 
+_SCRATCH: dict = {}
+
+
+def scratch(name: str, size: int, dtype) -> np.ndarray:
+    """A flat [size] array for a kernel's internal temporaries, reused from call to call.
+
+    Fresh big arrays cost page faults on every call (an LSTM backward at B = 64, H = 512
+    faulted in 42 MB each time); these buffers grow to the largest size asked for and stay.
+    Never returned to a caller: the next call with the same name overwrites it (one compute
+    thread calls the kernels, so calls do not overlap).
+    """
+    key = (name, np.dtype(dtype).str)
+    buffer = _SCRATCH.get(key)
+    if buffer is None or buffer.shape[0] < size:
+        buffer = np.empty(size, dtype=dtype)
+        _SCRATCH[key] = buffer
+    return buffer[:size]
+
+
 def float_dtype(x: np.ndarray) -> np.dtype:
     """The compute dtype: x's own if it is float32/float64, otherwise float64."""
     dt = np.asarray(x).dtype

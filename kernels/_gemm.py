@@ -69,13 +69,49 @@ def pack(bt):
     scratch timing loop). Packed, a panel is one contiguous block that stays in L1.
     """
     K, N = bt.shape
+    return pack_into(bt, np.empty(K * N, dtype=bt.dtype))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pack_into(bt, buffer):
+    """pack(bt) written into buffer [>= K * N] (a reusable workspace, so that a big packed
+    copy does not fault in fresh pages on every call): the views (panels, rest) of it."""
+    K, N = bt.shape
     P = N // TILE
-    panels = np.empty((P, K, TILE), dtype=bt.dtype)
-    rest = np.empty((K, N - P * TILE), dtype=bt.dtype)
+    R = N - P * TILE
+    panels = buffer[: P * K * TILE].reshape((P, K, TILE))
+    rest = buffer[P * K * TILE : K * N].reshape((K, R))
+    # element loops, not slice assignments: a slice assignment costs ~50 ns of set-up, and
+    # packing W_hh^T [64, 256] took 16 us that way (of a 60 us forward at B = 1)
+    for p in range(P):
+        panel = panels[p]
+        for k in range(K):
+            for c in range(TILE):
+                panel[k, c] = bt[k, p * TILE + c]
     for k in range(K):
-        for p in range(P):
-            panels[p, k, :] = bt[k, p * TILE : (p + 1) * TILE]
-        rest[k, :] = bt[k, P * TILE :]
+        for c in range(R):
+            rest[k, c] = bt[k, P * TILE + c]
+    return panels, rest
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pack_transposed(w):
+    """pack(w.T) for w [N, K] C, read in w's own order (numpy's copy of a transposed
+    [256, 64] float32 took 9 us, this 2-3 us): the weights' W^T without a transposed copy."""
+    N, K = w.shape
+    P = N // TILE
+    panels = np.empty((P, K, TILE), dtype=w.dtype)
+    rest = np.empty((K, N - P * TILE), dtype=w.dtype)
+    for p in range(P):
+        panel = panels[p]
+        for c in range(TILE):
+            row = w[p * TILE + c]
+            for k in range(K):
+                panel[k, c] = row[k]
+    for c in range(N - P * TILE):
+        row = w[P * TILE + c]
+        for k in range(K):
+            rest[k, c] = row[k]
     return panels, rest
 
 
@@ -370,14 +406,34 @@ def weight_gradient(d_pre_packed, inputs, out, threads):
     out_t = np.empty((inputs.shape[1], out.shape[0]), dtype=out.dtype)
     # inputs^T as a C array: read through the transposed view, the rows' terms lie F floats
     # apart and (F a power of two) fight over the same L1 sets
-    matmul_packed(np.ascontiguousarray(inputs.T), d_pre_packed, out_t, False, threads)
-    out[:, :] = out_t.T
+    matmul_packed(transposed(inputs), d_pre_packed, out_t, False, threads)
+    _transpose_into(out_t, out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def transposed(a):
+    """a.T [N, M] as a new C array, for a [M, N] C (element loops: numpy and Numba copy a
+    transposed view several times slower at these sizes)."""
+    out = np.empty((a.shape[1], a.shape[0]), dtype=a.dtype)
+    _transpose_into(a, out)
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _transpose_into(a, out):
+    """out [N, M] = a.T for a [M, N], in blocks of 16 x 16 (both sides stay in cache)."""
+    M, N = a.shape
+    for i0 in range(0, M, 16):
+        for j0 in range(0, N, 16):
+            for i in range(i0, min(M, i0 + 16)):
+                for j in range(j0, min(N, j0 + 16)):
+                    out[j, i] = a[i, j]
 
 
 def step_weights(weight_ih: np.ndarray, weight_hh: np.ndarray) -> tuple:
     """(pack(weight_ih.T), pack(weight_hh.T)): the weights as the cells' step_arrays take them
     (packed once, so that a step copies nothing)."""
-    return pack(np.ascontiguousarray(weight_ih.T)), pack(np.ascontiguousarray(weight_hh.T))
+    return pack_transposed(weight_ih), pack_transposed(weight_hh)
 
 
 def reference_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

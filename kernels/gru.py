@@ -23,6 +23,7 @@ from kernels._common import (
     check_sequence,
     grad_or_zeros,
     one,
+    scratch,
     sigmoid,
     sum_rows,
     tanh,
@@ -32,8 +33,11 @@ from kernels._gemm import (
     batch_chunks,
     chunk_bounds,
     matmul,
+    matmul_packed,
     matmul_rows,
     pack,
+    pack_into,
+    pack_transposed,
     step_weights,
     weight_gradient,
 )
@@ -65,10 +69,10 @@ def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, hs, gates, hn, threads):
     T, B, I = x.shape
     G = w_hh.shape[0]
     # gates holds the input projections first; each step overwrites its slice with activations.
-    matmul(
-        x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G), False, threads
+    matmul_packed(
+        x.reshape(T * B, I), pack_transposed(w_ih), gates.reshape(T * B, G), False, threads
     )
-    w_hh_t = pack(np.ascontiguousarray(w_hh.T))
+    w_hh_t = pack_transposed(w_hh)
     chunks = batch_chunks(B, threads)
     if chunks > 1:
         _forward_chunks(h0, w_hh_t, b_ih, b_hh, hs, gates, hn, chunks)
@@ -139,6 +143,7 @@ def backward_arrays(
     dw_hh,
     db_ih,
     db_hh,
+    workspace,
     threads,
 ):
     """Exact BPTT. dh [B, H] enters as dL/dh_n and leaves as dL/dh0.
@@ -157,11 +162,13 @@ def backward_arrays(
         _backward_rows(h0, w_hh_p, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, 0, B)
     pi2 = d_pre_i.reshape(T * B, G)
     matmul(pi2, w_ih, dx.reshape(T * B, I), False, threads)
-    weight_gradient(pack(pi2), x.reshape(T * B, I), dw_ih, threads)
-    h_prev = np.empty((T, B, H), dtype=x.dtype)  # h_{t-1} for every t: dW_hh is one product
+    weight_gradient(pack_into(pi2, workspace[: T * B * G]), x.reshape(T * B, I), dw_ih, threads)
+    # h_(t-1) for every t: dW_hh is one product
+    h_prev = workspace[T * B * G : T * B * (G + H)].reshape((T, B, H))
     h_prev[0] = h0
     h_prev[1:] = hs[: T - 1]
-    weight_gradient(pack(d_pre_h.reshape(T * B, G)), h_prev.reshape(T * B, H), dw_hh, threads)
+    d_pre_h_packed = pack_into(d_pre_h.reshape(T * B, G), workspace[: T * B * G])
+    weight_gradient(d_pre_h_packed, h_prev.reshape(T * B, H), dw_hh, threads)
     sum_rows(pi2, db_ih)
     sum_rows(d_pre_h.reshape(T * B, G), db_hh)
 
@@ -273,8 +280,9 @@ def backward(trace: GRUTrace, d_out, d_h_n=None) -> dict:
     dh = grad_or_zeros(d_h_n, (B, H), dt, "d_h_n").copy()
     p = trace.params
     d_h = np.empty((T, B, H), dtype=dt)
-    d_pre_i = np.empty((T, B, G), dtype=dt)
-    d_pre_h = np.empty((T, B, G), dtype=dt)
+    d_pre_i = scratch("gru.d_pre_i", T * B * G, dt).reshape((T, B, G))
+    d_pre_h = scratch("gru.d_pre_h", T * B * G, dt).reshape((T, B, G))
+    workspace = scratch("cells.workspace", T * B * (G + H), dt)
     dx = np.empty((T, B, input_size), dtype=dt)
     dw_ih = np.empty((G, input_size), dtype=dt)
     dw_hh = np.empty((G, H), dtype=dt)
@@ -298,6 +306,7 @@ def backward(trace: GRUTrace, d_out, d_h_n=None) -> dict:
         dw_hh,
         db_ih,
         db_hh,
+        workspace,
         numba.get_num_threads(),
     )
     return {

@@ -29,6 +29,7 @@ from kernels._common import (
     check_sequence,
     grad_or_zeros,
     one,
+    scratch,
     sigmoid,
     sum_rows,
     tanh,
@@ -38,8 +39,11 @@ from kernels._gemm import (
     batch_chunks,
     chunk_bounds,
     matmul,
+    matmul_packed,
     matmul_rows,
     pack,
+    pack_into,
+    pack_transposed,
     step_weights,
     weight_gradient,
 )
@@ -76,11 +80,11 @@ def forward_arrays(x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs, gates, threads):
     T, B, I = x.shape
     G = w_hh.shape[0]
     # gates holds the input projections first; each step overwrites its slice with activations.
-    matmul(
-        x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), gates.reshape(T * B, G), False, threads
+    matmul_packed(
+        x.reshape(T * B, I), pack_transposed(w_ih), gates.reshape(T * B, G), False, threads
     )
     bias = b_ih + b_hh
-    w_hh_t = pack(np.ascontiguousarray(w_hh.T))
+    w_hh_t = pack_transposed(w_hh)
     chunks = batch_chunks(B, threads)
     if chunks > 1:
         _forward_chunks(h0, c0, w_hh_t, bias, hs, cs, gates, chunks)
@@ -137,7 +141,25 @@ def _fwd_step(g_t, rec, bias, c_prev, c_out, h_out):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def backward_arrays(
-    x, h0, c0, w_ih, w_hh, hs, cs, gates, d_out, dh, dc, d_h, d_pre, dx, dw_ih, dw_hh, db, threads
+    x,
+    h0,
+    c0,
+    w_ih,
+    w_hh,
+    hs,
+    cs,
+    gates,
+    d_out,
+    dh,
+    dc,
+    d_h,
+    d_pre,
+    dx,
+    dw_ih,
+    dw_hh,
+    db,
+    workspace,
+    threads,
 ):
     """Exact BPTT. dh, dc [B, H] enter as dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0.
 
@@ -157,9 +179,10 @@ def backward_arrays(
         _backward_rows(c0, w_hh_p, cs, gates, d_out, dh, dc, d_h, d_pre, 0, B)
     d_pre2 = d_pre.reshape(T * B, G)
     matmul(d_pre2, w_ih, dx.reshape(T * B, I), False, threads)
-    d_pre_packed = pack(d_pre2)
+    d_pre_packed = pack_into(d_pre2, workspace[: T * B * G])
     weight_gradient(d_pre_packed, x.reshape(T * B, I), dw_ih, threads)
-    h_prev = np.empty((T, B, H), dtype=x.dtype)  # h_{t-1} for every t: dW_hh is one product
+    # h_(t-1) for every t: dW_hh is one product
+    h_prev = workspace[T * B * G : T * B * G + T * B * H].reshape((T, B, H))
     h_prev[0] = h0
     h_prev[1:] = hs[: T - 1]
     weight_gradient(d_pre_packed, h_prev.reshape(T * B, H), dw_hh, threads)
@@ -270,7 +293,8 @@ def backward(trace: LSTMTrace, d_out, d_h_n=None, d_c_n=None) -> dict:
     dc = grad_or_zeros(d_c_n, (B, H), dt, "d_c_n").copy()
     p = trace.params
     d_h = np.empty((T, B, H), dtype=dt)
-    d_pre = np.empty((T, B, GATES * H), dtype=dt)
+    d_pre = scratch("lstm.d_pre", T * B * GATES * H, dt).reshape((T, B, GATES * H))
+    workspace = scratch("cells.workspace", T * B * (GATES * H + H), dt)
     dx = np.empty((T, B, input_size), dtype=dt)
     dw_ih = np.empty((GATES * H, input_size), dtype=dt)
     dw_hh = np.empty((GATES * H, H), dtype=dt)
@@ -293,6 +317,7 @@ def backward(trace: LSTMTrace, d_out, d_h_n=None, d_c_n=None) -> dict:
         dw_ih,
         dw_hh,
         db,
+        workspace,
         numba.get_num_threads(),
     )
     return {

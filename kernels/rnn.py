@@ -20,6 +20,7 @@ from kernels._common import (
     check_sequence,
     grad_or_zeros,
     one,
+    scratch,
     sum_rows,
     tanh,
     unpack_params,
@@ -28,8 +29,11 @@ from kernels._gemm import (
     batch_chunks,
     chunk_bounds,
     matmul,
+    matmul_packed,
     matmul_rows,
     pack,
+    pack_into,
+    pack_transposed,
     step_weights,
     weight_gradient,
 )
@@ -66,9 +70,9 @@ def forward_arrays(x, h0, w_ih, w_hh, b_ih, b_hh, act, hs, threads):
     T, B, I = x.shape
     H = h0.shape[1]
     # hs holds the input projections first; each step overwrites its slice with activations.
-    matmul(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T), hs.reshape(T * B, H), False, threads)
+    matmul_packed(x.reshape(T * B, I), pack_transposed(w_ih), hs.reshape(T * B, H), False, threads)
     bias = b_ih + b_hh
-    w_hh_t = pack(np.ascontiguousarray(w_hh.T))
+    w_hh_t = pack_transposed(w_hh)
     chunks = batch_chunks(B, threads)
     if chunks > 1:
         _forward_chunks(h0, w_hh_t, bias, act, hs, chunks)
@@ -110,7 +114,7 @@ def _fwd_step(h_t, rec, bias, act):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def backward_arrays(
-    x, h0, w_ih, w_hh, hs, act, d_out, dh, d_h, d_pre, dx, dw_ih, dw_hh, db, threads
+    x, h0, w_ih, w_hh, hs, act, d_out, dh, d_h, d_pre, dx, dw_ih, dw_hh, db, workspace, threads
 ):
     """Exact BPTT. dh [B, H] enters as dL/dh_n and leaves as dL/dh0; db serves both biases."""
     T, B, I = x.shape
@@ -123,9 +127,10 @@ def backward_arrays(
         _backward_rows(w_hh_p, hs, act, d_out, dh, d_h, d_pre, 0, B)
     d_pre2 = d_pre.reshape(T * B, H)
     matmul(d_pre2, w_ih, dx.reshape(T * B, I), False, threads)
-    d_pre_packed = pack(d_pre2)
+    d_pre_packed = pack_into(d_pre2, workspace[: T * B * H])
     weight_gradient(d_pre_packed, x.reshape(T * B, I), dw_ih, threads)
-    h_prev = np.empty((T, B, H), dtype=x.dtype)  # h_{t-1} for every t: dW_hh is one product
+    # h_(t-1) for every t: dW_hh is one product
+    h_prev = workspace[T * B * H : T * B * H + T * B * H].reshape((T, B, H))
     h_prev[0] = h0
     h_prev[1:] = hs[: T - 1]
     weight_gradient(d_pre_packed, h_prev.reshape(T * B, H), dw_hh, threads)
@@ -207,7 +212,8 @@ def backward(trace: RNNTrace, d_out, d_h_n=None) -> dict:
     dh = grad_or_zeros(d_h_n, (B, H), dt, "d_h_n").copy()
     p = trace.params
     d_h = np.empty((T, B, H), dtype=dt)
-    d_pre = np.empty((T, B, H), dtype=dt)
+    d_pre = scratch("rnn.d_pre", T * B * H, dt).reshape((T, B, H))
+    workspace = scratch("cells.workspace", T * B * (H + H), dt)
     dx = np.empty((T, B, input_size), dtype=dt)
     dw_ih = np.empty((H, input_size), dtype=dt)
     dw_hh = np.empty((H, H), dtype=dt)
@@ -227,6 +233,7 @@ def backward(trace: RNNTrace, d_out, d_h_n=None) -> dict:
         dw_ih,
         dw_hh,
         db,
+        workspace,
         numba.get_num_threads(),
     )
     return {

@@ -115,3 +115,31 @@ def test_cells_give_the_same_bits_on_one_thread_and_on_two(cell):
     np.testing.assert_array_equal(out_1, out_2)
     for name in grads_1:
         np.testing.assert_array_equal(grads_1[name], grads_2[name], err_msg=name)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_a_second_backward_leaves_the_first_ones_gradients_alone(cell):
+    """backward keeps its big temporaries in reused scratch buffers (kernels._common.scratch):
+    nothing it returns may live in them."""
+    rng = np.random.default_rng(5)
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    mod = {"rnn": rnn, "lstm": lstm, "gru": gru}[cell]
+
+    def case(t, b, i, h):
+        p = {
+            "weight_ih": rng.normal(size=(gates * h, i)) * 0.3,
+            "weight_hh": rng.normal(size=(gates * h, h)) * 0.2,
+            "bias_ih": rng.normal(size=gates * h) * 0.1,
+            "bias_hh": rng.normal(size=gates * h) * 0.1,
+        }
+        x, h0 = rng.normal(size=(t, b, i)), rng.normal(size=(b, h))
+        tr = mod.forward(x, h0, h0 * 0.5, p) if cell == "lstm" else mod.forward(x, h0, p)
+        return tr, rng.normal(size=(t, b, h))
+
+    first, d_first = case(4, 3, 5, 70)
+    grads = mod.backward(first, d_first)
+    kept = {name: g.copy() for name, g in grads.items()}
+    second, d_second = case(6, 5, 5, 70)  # a bigger problem reuses (and grows) the buffers
+    mod.backward(second, d_second)
+    for name in kept:
+        np.testing.assert_array_equal(grads[name], kept[name], err_msg=name)
