@@ -11,8 +11,8 @@ Recurrent cells (PyTorch's equations, weights and gate order; x [T, B, I], h0/c0
         "h0" (lstm: "c0"), "weight_ih", "weight_hh", "bias_ih", "bias_hh", and "d_h" [T, B, H]
         (the total dL/dh_t at every step, for per-step gradient panels)
     <cell>.step(...)         one checked step for interactive use, returns the gates too
-    <cell>.step_arrays(...)  the same step on preallocated arrays and transposed weights
-        (_gemm.step_weights), no checks (lowest latency)
+    <cell>.step_arrays(...)  the same step on preallocated arrays and weights transposed and
+        packed once (_gemm.step_weights), no checks (lowest latency)
 
 Every matrix product of the cells is ours (_gemm.matmul): no BLAS, the same bits with any
 thread count and on any CPU; batch rows run in parallel chunks on numba's threads.

@@ -11,9 +11,12 @@ one TILE-wide row of `b`, added into 4 x TILE accumulators (16 AVX-512 or 32 AVX
 registers for float32). The accumulators are the output rows themselves, passed to the tile
 function as separate arguments that Numba marks `noalias`: only then may LLVM keep them in
 registers across the k loop (with aliasing possible it loads and stores them every k, 4x
-slower). Measured single-threaded on this machine (Zen 5), float32: [16, 128] x [128, 512]
-at 103-110 GFLOP/s against OpenBLAS's 69 (Haswell kernels) / 93 (SkylakeX); [32, 512] x
-[512, 2048] at 106-130 against 87 / 125.
+slower). `b` is packed first (pack): each TILE-wide column panel becomes one contiguous
+block, which stays in L1 while every row tile passes over it; read from `b` itself, the
+panel's rows lie N floats apart and, N a power of two, evict each other. Big products go
+in blocks of rows and of terms (matmul_rows). Measured single-threaded on this machine
+(Zen 5), float32, beside other jobs: [16, 128] x [128, 512] at 190-213 GFLOP/s packed,
+115-152 unpacked, against OpenBLAS's 69 (Haswell kernels) / 93 (SkylakeX) measured quiet.
 
 The tiles are separate functions per width (_tile4 / _narrow4 / _sliver4, _wide1 / _tile1 /
 _narrow1 / _sliver1) because LLVM keeps accumulators in registers only for a width known when
