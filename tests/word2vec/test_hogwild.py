@@ -100,13 +100,15 @@ def python_training_run(trainer: Trainer, W_in, W_out):
 
 
 def tiny_trainer(sg, negative, seed=3, **kwargs):
+    """A tiny Trainer; one pair at a time unless shared_negatives=True (test_shared.py)."""
     rng = np.random.default_rng(1)
     counts = np.array([30, 20, 12, 9, 6, 4, 3, 2])
     ids = rng.choice(8, size=60, p=counts / counts.sum()).astype(np.int32)
     starts = np.array([0, 9, 25, 31, 44, 60])
     options = dict(dim=6, window=3, negative=negative, sg=sg, sample=0.05, alpha=0.1,
                    epochs=2, seed=seed, dtype=np.float64, exact_sigmoid=True,
-                   chunk_words=12, block_words=20, workers=1)  # fmt: skip
+                   chunk_words=12, block_words=20, workers=1,
+                   shared_negatives=False)  # fmt: skip
     options.update(kwargs)
     return Trainer(counts, ids, starts, **options)
 
