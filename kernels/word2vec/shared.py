@@ -82,7 +82,8 @@ def cbow_update(
         w = inputs[a]
         for j in range(D):
             X[0, j] += W_in[w, j]
-    inv = 1.0 / n_in
+    G[0, 0] = 1.0 / n_in  # G (overwritten below) makes 1 / n_in a scalar of X's dtype
+    inv = G[0, 0]
     for j in range(D):
         X[0, j] *= inv
     loss = window_products(
@@ -145,6 +146,13 @@ def window_products(
             G[a, b] = (label - s) * alpha
     for a in range(n_in):
         _combine_rows(DX, a, G, False, Y, n_out, zero)  # DX = G Y
+    if n_in == 1:  # (CBOW) W'[out] += G^T X is one scaled row each: no need for DY
+        for b in range(n_out):
+            o = outputs[b]
+            g = G[0, b]
+            for j in range(D):
+                W_out[o, j] += g * X[0, j]
+        return loss
     for b in range(n_out):
         _combine_rows(DY, b, G, True, X, n_in, zero)  # DY = G^T X
     for b in range(n_out):
