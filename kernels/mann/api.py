@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from kernels._flat import checked_batch
-from kernels._gemm import batch_chunks, matmul, pack
+from kernels._gemm import NARROW, batch_chunks, matmul, pack
 from kernels.mann.batch import backward_chunks, backward_rows, forward_chunks, forward_rows
 from kernels.mann.layout import MANNShape, views
 
@@ -74,18 +74,42 @@ class MANNTrace:
         return e / e.sum(axis=-1, keepdims=True)
 
 
+def _padded_width(n: int) -> int:
+    """n rounded up to a multiple of kernels/_gemm's NARROW."""
+    return -(-n // NARROW) * NARROW
+
+
+def _padded(a: np.ndarray) -> np.ndarray:
+    """a [..., N] with zero columns appended up to _padded_width(N)."""
+    out = np.zeros(a.shape[:-1] + (_padded_width(a.shape[-1]),), a.dtype)
+    out[..., : a.shape[-1]] = a
+    return out
+
+
+def _packed(bt: np.ndarray) -> tuple:
+    """kernels/_gemm.pack of bt [K, N] with zero columns up to a multiple of NARROW.
+
+    _gemm keeps the sums of a product's last N % NARROW columns in memory rather than in
+    registers: [16, 400] x [400, 40] took 88 us, x [400, 48] 19 us (and [400, 100] 91 us,
+    [400, 112] 32 us), which made those columns most of a backward step at the scenario's
+    sizes (R * M = 40, H = 100). The zero columns add nothing to the others: the real
+    columns' sums, and bits, are the same."""
+    return pack(_padded(bt))
+
+
 def _weights_forward(p, shape: MANNShape):
-    """The per-step products' right-hand sides, transposed and packed (batch.forward_rows)."""
+    """The per-step products' right-hand sides, transposed and packed, and the biases padded
+    to the packed widths (batch.forward_rows)."""
     H, X = shape.hidden, shape.inputs
-    out_w_t = np.ascontiguousarray(p["output.weight"].T)
+    out_w_t = p["output.weight"].T
     return (
-        pack(np.ascontiguousarray(p["controller.weight_ih"][:, X:].T)),
+        pack(np.ascontiguousarray(p["controller.weight_ih"][:, X:].T)),  # G = 4H columns
         pack(np.ascontiguousarray(p["controller.weight_hh"].T)),
-        pack(np.ascontiguousarray(p["heads.weight"].T)),
-        p["heads.bias"],
-        pack(out_w_t[:H]),
-        pack(out_w_t[H:]),
-        p["output.bias"],
+        _packed(p["heads.weight"].T),
+        _padded(p["heads.bias"]),
+        _packed(out_w_t[:H]),
+        _packed(out_w_t[H:]),
+        _padded(p["output.bias"]),
     )
 
 
@@ -154,14 +178,15 @@ def backward(trace: MANNTrace, labels, mask=None, scale: float = 1.0, threaded=T
     p = tr.params
     G, P, Y = shape.gate_rows, shape.head_rows, shape.classes
     d_pre = np.empty((T, B, G), dt)
-    d_raw = np.zeros((T, B, P), dt)
-    d_y = np.empty((T, B, Y), dt)
+    # zero columns up to the padded widths (_packed's reason: the weight gradients' products)
+    d_raw = np.zeros((T, B, _padded_width(P)), dt)
+    d_y = np.zeros((T, B, _padded_width(Y)), dt)
     losses = np.zeros(B, np.float64)
     weights = (
-        pack(np.ascontiguousarray(p["controller.weight_ih"][:, X:])),
-        pack(p["controller.weight_hh"]),
-        pack(p["heads.weight"]),
-        pack(p["output.weight"]),
+        _packed(p["controller.weight_ih"][:, X:]),
+        _packed(p["controller.weight_hh"]),
+        _packed(p["heads.weight"]),
+        _packed(p["output.weight"]),
     )
     args = (
         np.ascontiguousarray(labels, dtype=np.int64),
@@ -183,17 +208,18 @@ def backward(trace: MANNTrace, labels, mask=None, scale: float = 1.0, threaded=T
 
 def _weight_gradients(tr: MANNTrace, d_pre, d_raw, d_y, threaded) -> dict:
     """Sums over (step, episode) of outer products of the per-step gradients d_pre [T, B, G],
-    d_raw [T, B, P], d_y [T, B, Y] with the inputs of their products, and the bias
-    gradients as products with a column of ones. Each is computed transposed (inputs^T @
-    gradients: the wide axis, G = 4H, across the tiles) into a C array, then copied into the
-    flat gradient's layout. Every sum runs over the rows in (step, episode) order, one
-    multiply then one add (kernels/_gemm.py): an episode whose mask is all zero adds exact
-    zeros, so a batch's gradient with one episode unmasked is that episode's own, bit for
-    bit (tests/mann/test_episode.py)."""
+    d_raw [T, B, P'], d_y [T, B, Y'] (zero columns past P and Y) with the inputs of their
+    products, and the bias gradients as products with a column of ones. Each is computed
+    transposed (inputs^T @ gradients: the wide axis, G = 4H, across the tiles) into a C
+    array, then copied into the flat gradient's layout. Every sum runs over the rows in
+    (step, episode) order, one multiply then one add (kernels/_gemm.py): an episode whose
+    mask is all zero adds exact zeros, so a batch's gradient with one episode unmasked is
+    that episode's own, bit for bit (tests/mann/test_episode.py)."""
     shape = tr.shape
     dt = tr.flat.dtype
     T, B, G = d_pre.shape
     X, R, M, H = shape.inputs, shape.heads, shape.width, shape.hidden
+    P, Y = shape.head_rows, shape.classes
     threads = numba.get_num_threads() if threaded else 1
     rows = T * B
     x = tr.x.swapaxes(0, 1).reshape(rows, X)
@@ -219,10 +245,10 @@ def _weight_gradients(tr: MANNTrace, d_pre, d_raw, d_y, threaded) -> dict:
     g["controller.weight_hh"][...] = inputs_t_grads((h_prev,), d_pre.reshape(rows, G)).T
     if R:
         heads = inputs_t_grads((h_now, ones), d_raw.reshape(rows, -1))
-        g["heads.weight"][...] = heads[:-1].T
-        g["heads.bias"][...] = heads[-1]
+        g["heads.weight"][...] = heads[:-1, :P].T
+        g["heads.bias"][...] = heads[-1, :P]
     out = inputs_t_grads((h_now, reads_now, ones), d_y.reshape(rows, -1))  # [h_t, r_t], 1
-    g["output.weight"][...] = out[:-1].T
-    g["output.bias"][...] = out[-1]
+    g["output.weight"][...] = out[:-1, :Y].T
+    g["output.bias"][...] = out[-1, :Y]
     g["flat"] = flat
     return g

@@ -44,6 +44,13 @@ from kernels.ntm.controller import _gates_backward, _gates_forward
 
 
 @njit(cache=True)
+def _width(packed):
+    """Columns of a product packed by kernels/_gemm.pack: (panels [P, K, TILE], rest)."""
+    panels, rest = packed
+    return panels.shape[0] * panels.shape[2] + rest.shape[1]
+
+
+@njit(cache=True)
 def _step_trace(trace, t, b):
     """One episode's memory arrays of step t, as memory.py takes them."""
     _, _, _, _, least_used, w_write, sim, w_read, usage, mems, reads, _ = trace
@@ -59,14 +66,18 @@ def forward_rows(weights, gamma, mem_init, key_strength, trace, r0, r1):
     projections W_x x_t + b of every step when called (each step then adds its recurrent
     terms and activates in place).
 
-    weights: (w_r_t, w_hh_t, heads_w_t, heads_b [P], out_h_t, out_r_t, out_b [Y]): the
-    products' right-hand sides packed by kernels/_gemm.pack: W_r^T [R*M, G], W_hh^T [H, G],
-    W_heads^T [H, P], and W_out^T [H + R*M, Y] split at H."""
+    weights: (w_r_t, w_hh_t, heads_w_t, heads_b, out_h_t, out_r_t, out_b): the products'
+    right-hand sides packed by api.py's _packed: W_r^T [R*M, G], W_hh^T [H, G], W_heads^T
+    [H, P'], and W_out^T [H + R*M, Y'] split at H, and the biases [P'], [Y'], where P' and Y'
+    are P and Y padded with zero columns (see _packed)."""
     w_r_t, w_hh_t, heads_w_t, heads_b, out_h_t, out_r_t, out_b = weights
     hs, cs, gates, act, _, _, _, w_read, usage, mems, reads, logits = trace
     T = gates.shape[0]
     R, M = reads.shape[2], reads.shape[3]
+    P, Y = act.shape[2], logits.shape[2]
     n = r1 - r0
+    raw = np.empty((n, heads_b.shape[0]), dtype=gates.dtype)  # the padded products' outputs
+    y = np.empty((n, out_b.shape[0]), dtype=gates.dtype)
     hs[0, r0:r1] = 0.0
     cs[0, r0:r1] = 0.0
     reads[0, r0:r1] = 0.0
@@ -81,20 +92,20 @@ def forward_rows(weights, gamma, mem_init, key_strength, trace, r0, r1):
         for b in range(r0, r1):
             _gates_forward(gates[t, b], cs[t, b], cs[t + 1, b], hs[t + 1, b])
         h = hs[t + 1, r0:r1]
-        y = logits[t, r0:r1]
         y[:, :] = out_b
         matmul_rows(h, out_h_t, y, 0, n, True)  # then the reads' terms: the order of [h, r]
         if R > 0:
-            a = act[t, r0:r1]
-            a[:, :] = heads_b
-            matmul_rows(h, heads_w_t, a, 0, n, True)
-            for b in range(r0, r1):
-                activate(act[t, b], act[t, b], R, M, key_strength)  # in place
+            raw[:, :] = heads_b
+            matmul_rows(h, heads_w_t, raw, 0, n, True)
+            for i in range(n):
+                b = r0 + i
+                activate(raw[i, :P], act[t, b], R, M, key_strength)
                 memory_forward(
                     gamma, key_strength, act[t, b], usage[t, b], mems[t, b], w_read[t, b],
                     _step_trace(trace, t, b),
                 )  # fmt: skip
             matmul_rows(reads[t + 1, r0:r1].reshape(n, R * M), out_r_t, y, 0, n, True)
+        logits[t, r0:r1] = y[:, :Y]
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
@@ -115,11 +126,12 @@ def forward_chunks(weights, gamma, mem_init, key_strength, trace, chunks):
 def backward_rows(labels, mask, scale, weights, key_strength, trace, grads, losses, r0, r1):
     """Gradients of scale * sum_t mask[t, b] * CE(logits[t, b], labels[t, b]) for episodes
     r0:r1 with respect to every step's pre-activations: fills their rows of grads = (d_pre
-    [T, B, G], d_raw [T, B, P], d_y [T, B, Y]) and losses [B] (unscaled, nats).
+    [T, B, G], d_raw [T, B, P'], d_y [T, B, Y']; the columns past P and Y are left as they
+    are: zero) and losses [B] (unscaled, nats).
 
-    labels [T, B] int64, mask [T, B]; weights: (w_r, w_hh, heads_w, out_w) packed by
-    kernels/_gemm.pack in their stored layouts W_r [G, R*M], W_hh [G, H], W_heads [P, H],
-    W_out [Y, H + R*M]; trace as forward_rows filled it."""
+    labels [T, B] int64, mask [T, B]; weights: (w_r, w_hh, heads_w, out_w) packed by api.py's
+    _packed in their stored layouts W_r [G, R*M], W_hh [G, H], W_heads [P, H], W_out
+    [Y, H + R*M], columns padded with zeros (see _packed); trace as forward_rows filled it."""
     w_r, w_hh, heads_w, out_w = weights
     d_pre, d_raw, d_y = grads
     hs, cs, gates, act, _, _, _, w_read, _, _, reads, logits = trace
@@ -129,13 +141,14 @@ def backward_rows(labels, mask, scale, weights, key_strength, trace, grads, loss
     N = w_read.shape[3]
     n = r1 - r0
     dt = logits.dtype
-    d_h = np.zeros((n, H), dtype=dt)
     d_c = np.zeros((n, H), dtype=dt)
-    d_reads = np.zeros((n, R * M), dtype=dt)  # dL/dr_t from the controller input of step t + 1
-    d_out_in = np.empty((n, H + R * M), dtype=dt)
+    # the padded products' outputs (the columns past H, R * M, H + R * M stay zero)
+    d_h = np.zeros((n, _width(w_hh)), dtype=dt)
+    d_reads = np.zeros((n, _width(w_r)), dtype=dt)  # dL/dr_t from step t + 1's input
+    d_out_in = np.empty((n, _width(out_w)), dtype=dt)
     d_mem = np.zeros((n, N, M), dtype=dt)
     d_w_carry = np.zeros((n, R, N), dtype=dt)  # dL/dw_r_t from the write weights of step t + 1
-    d_act = np.empty(d_raw.shape[2], dtype=dt)
+    d_act = np.empty(act.shape[2], dtype=dt)
     scratch = (np.empty((R, N), dtype=dt), np.empty(N, dtype=dt))  # memory_backward's
     for t in range(T - 1, -1, -1):
         for i in range(n):
@@ -143,20 +156,20 @@ def backward_rows(labels, mask, scale, weights, key_strength, trace, grads, loss
             losses[b] += softmax_ce_backward(logits[t, b], labels[t, b], mask[t, b], scale,
                                              d_y[t, b])  # fmt: skip
         matmul_rows(d_y[t, r0:r1], out_w, d_out_in, 0, n, False)
-        d_h += d_out_in[:, :H]
+        d_h[:, :H] += d_out_in[:, :H]
         if R > 0:
-            d_reads += d_out_in[:, H:]
+            d_reads[:, : R * M] += d_out_in[:, H : H + R * M]
             for i in range(n):
                 b = r0 + i
                 memory_backward(
                     key_strength, act[t, b], w_read[t, b], _step_trace(trace, t, b),
-                    d_reads[i].reshape(R, M), d_mem[i], d_w_carry[i], d_act, scratch,
+                    d_reads[i, : R * M].reshape(R, M), d_mem[i], d_w_carry[i], d_act, scratch,
                 )  # fmt: skip
                 activate_backward(act[t, b], d_act, d_raw[t, b], R, M, key_strength)
             matmul_rows(d_raw[t, r0:r1], heads_w, d_h, 0, n, True)
         for i in range(n):
             b = r0 + i
-            _gates_backward(cs[t, b], gates[t, b], cs[t + 1, b], d_h[i], d_c[i], d_pre[t, b])
+            _gates_backward(cs[t, b], gates[t, b], cs[t + 1, b], d_h[i, :H], d_c[i], d_pre[t, b])
         if R > 0:
             matmul_rows(d_pre[t, r0:r1], w_r, d_reads, 0, n, False)
         matmul_rows(d_pre[t, r0:r1], w_hh, d_h, 0, n, False)
