@@ -1,10 +1,15 @@
-"""Hogwild training: chunks of sentences in parallel (prange), no locks, as word2vec.c/gensim.
+"""Hogwild training: chunks of sentences on several threads, no locks, as word2vec.c/gensim.
 
 Threads read and write shared rows of W and W' without synchronisation. Collisions are rare
 for a real vocabulary and SGD tolerates them, but they make results with more than one thread
-nondeterministic. With one thread (numba.set_num_threads(1)) the chunks run in order and every
+nondeterministic. With one thread (Trainer workers=1) the chunks run in order and every
 random draw comes from the chunk's own RNG, seeded from (seed, epoch, chunk): the run is then
 exactly reproducible, however the chunks are grouped into calls.
+
+The threads are Python threads running train_range without the GIL, each taking the next of
+a block's ranges of chunks as it finishes one (Trainer.train_block): on a machine shared with
+other work, a thread that gets less CPU takes fewer ranges instead of holding the others at
+the block's end, as a static split (numba's prange) did.
 
 Per chunk, per sentence, per token (word2vec.c's loop):
 - drop tokens by subsampling (keep when a 32-bit draw < keep_threshold[word]);
@@ -24,7 +29,7 @@ The RNG is word2vec.c's 48-bit linear congruential generator.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from kernels.word2vec.core import FASTMATH, apply_example
 from kernels.word2vec.shared import cbow_update, window_update
@@ -63,68 +68,25 @@ def _draw_word(cum_table, guide, total, state):
     return i
 
 
-@njit(cache=True, nogil=True, parallel=True, fastmath=FASTMATH)
-def train_chunks(
-    W_in,
-    W_out,
-    ids,
-    sent_starts,
-    chunk_sents,
-    thread_chunks,
-    first_chunk,
-    seeds,
-    alpha_start,
-    alpha_end,
-    progress_base,
-    progress_total,
-    keep_threshold,
-    cum_table,
-    guide,
-    window,
-    negative,
-    sg,
-    shared,
-    softmax,
-    cbow_exact,
-    exact,
-    sig_table,
-    nls_table,
-    max_sentence,
-    loss_out,
-    pairs_out,
-    words_out,
-):
-    """Train on chunks first_chunk .. first_chunk + len(seeds) - 1, in parallel: thread t
-    takes chunks thread_chunks[t] .. thread_chunks[t + 1] - 1 (relative to first_chunk), ranges
-    the caller balances by token count (numba's prange splits statically).
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def train_range(
+    W_in, W_out, ids, sent_starts, chunk_sents, c_lo, c_hi, first_chunk, seeds, alpha_start,
+    alpha_end, progress_base, progress_total, keep_threshold, cum_table, guide, window,
+    negative, sg, shared, softmax, cbow_exact, exact, sig_table, nls_table, max_sentence,
+    loss_out, pairs_out, words_out,
+):  # fmt: skip
+    """Train chunks first_chunk + c_lo .. first_chunk + c_hi - 1 in order. Several threads
+    call this at once on disjoint ranges of one block (Trainer.train_block; nogil).
 
     W_in, W_out: [V, D] updated in place; ids: [N] int32 word ids of the whole corpus;
     sent_starts: [S + 1] sentence offsets into ids; chunk_sents: [K + 1] sentence offsets of
     the chunks; cum_table, guide: [V] negative-sampling tables; seeds: [n] uint64 RNG state
-    per chunk in this call; loss_out, pairs_out,
-    words_out: [n] per-chunk loss sum, examples (skip-gram pairs or CBOW centres, negative
-    sampling and softmax alike) and kept tokens, written here."""
+    per chunk of the block (indexed from first_chunk); loss_out, pairs_out, words_out: [n]
+    per-chunk loss sum, examples (skip-gram pairs, or windows with shared negatives, or CBOW
+    centres) and kept tokens, written here."""
     D = W_in.shape[1]
     V = W_in.shape[0]
     total = np.int64(cum_table[V - 1])
-    for t in prange(thread_chunks.shape[0] - 1):
-        _train_range(
-            W_in, W_out, ids, sent_starts, chunk_sents, thread_chunks[t], thread_chunks[t + 1],
-            first_chunk, seeds, alpha_start, alpha_end, progress_base, progress_total,
-            keep_threshold, cum_table, guide, total, window, negative, sg, shared, softmax,
-            cbow_exact, exact, sig_table, nls_table, max_sentence, loss_out, pairs_out,
-            words_out, D, V,
-        )  # fmt: skip
-
-
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _train_range(
-    W_in, W_out, ids, sent_starts, chunk_sents, c_lo, c_hi, first_chunk, seeds, alpha_start,
-    alpha_end, progress_base, progress_total, keep_threshold, cum_table, guide, total, window,
-    negative, sg, shared, softmax, cbow_exact, exact, sig_table, nls_table, max_sentence,
-    loss_out, pairs_out, words_out, D, V,
-):  # fmt: skip
-    """One thread's share: chunks c_lo .. c_hi - 1 in order (see train_chunks)."""
     for c in range(c_lo, c_hi):
         chunk = first_chunk + c
         state = np.empty(1, np.uint64)

@@ -11,12 +11,14 @@ the run into calls gives the same weights. With workers > 1 threads race on shar
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
-from kernels.word2vec.hogwild import train_chunks
+from kernels.word2vec.hogwild import train_range
 from kernels.word2vec.tables import (
     chunk_seeds,
     guide_table,
@@ -24,6 +26,8 @@ from kernels.word2vec.tables import (
     negative_table,
     sigmoid_tables,
 )
+
+RANGES_PER_THREAD = 8  # a block's pieces per thread: enough for the fast threads to take more
 
 
 def group_offsets(lengths: np.ndarray, limit: int) -> np.ndarray:
@@ -143,7 +147,7 @@ class Trainer:
 
     def _balance(self, c0: int, c1: int, threads: int) -> np.ndarray:
         """[threads + 1] offsets (relative to c0) splitting chunks c0..c1-1 into contiguous
-        ranges of about equal token counts."""
+        ranges of about equal token counts (threads: the number of ranges)."""
         tokens = np.diff(self.sent_starts[self.chunk_sents[c0 : c1 + 1]])
         if threads == 1 or tokens.size <= 1:
             return np.asarray([0, c1 - c0], dtype=np.int64)
@@ -169,24 +173,20 @@ class Trainer:
         pairs_out = np.zeros(n, np.int64)
         words_out = np.zeros(n, np.int64)
         threads = max(1, min(int(workers or self.workers), numba.config.NUMBA_NUM_THREADS))
-        thread_chunks = self._balance(c0, c1, threads)
-        previous = numba.get_num_threads()
-        numba.set_num_threads(threads)
+        ranges = self._balance(c0, c1, 1 if threads == 1 else threads * RANGES_PER_THREAD)
+        arguments = (
+            self.W_in, self.W_out, self.ids, self.sent_starts, self.chunk_sents, c0, seeds,
+            self.alpha, self.min_alpha, float(epoch * self.words_total),
+            float(max(1, self.epochs * self.words_total)), self.keep, self.cum_table, self.guide,
+            self.window, self.negative, self.sg, self.shared_negatives and self.negative > 0,
+            self.negative == 0, self.cbow_exact, self.exact_sigmoid, self.sig_table,
+            self.nls_table, self.max_sentence, loss_out, pairs_out, words_out,
+        )  # fmt: skip
         start = time.perf_counter()
-        try:
-            train_chunks(
-                self.W_in, self.W_out, self.ids, self.sent_starts, self.chunk_sents,
-                thread_chunks, c0, seeds,
-                self.alpha, self.min_alpha, float(epoch * self.words_total),
-                float(max(1, self.epochs * self.words_total)), self.keep, self.cum_table,
-                self.guide,
-                self.window, self.negative, self.sg, self.shared_negatives and self.negative > 0,
-                self.negative == 0, self.cbow_exact,
-                self.exact_sigmoid, self.sig_table, self.nls_table, self.max_sentence,
-                loss_out, pairs_out, words_out,
-            )  # fmt: skip
-        finally:
-            numba.set_num_threads(previous)
+        if threads == 1:
+            train_range(*arguments[:5], 0, c1 - c0, *arguments[5:])
+        else:
+            _run_ranges(ranges, threads, arguments)
         seconds = time.perf_counter() - start
         examples = int(pairs_out.sum())
         return {
@@ -196,3 +196,22 @@ class Trainer:
             "tokens": self.block_tokens(update),
             "seconds": seconds,
         }
+
+
+def _run_ranges(ranges: np.ndarray, threads: int, arguments: tuple) -> None:
+    """train_range over ranges[i] .. ranges[i + 1] for every i, on `threads` threads that each
+    take the next range when done with one (errors re-raised here)."""
+    lock = threading.Lock()
+    next_range = iter(range(len(ranges) - 1))
+
+    def work() -> None:
+        while True:
+            with lock:
+                i = next(next_range, None)
+            if i is None:
+                return
+            train_range(*arguments[:5], int(ranges[i]), int(ranges[i + 1]), *arguments[5:])
+
+    with ThreadPoolExecutor(threads) as pool:
+        for done in [pool.submit(work) for _ in range(threads)]:
+            done.result()
