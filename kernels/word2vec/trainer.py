@@ -55,7 +55,7 @@ class Trainer:
     centre and one set of k negatives at once; CBOW's example (already one window) reads and
     updates its output rows in the same layout. The vectors are as good as gensim's (within
     0.02 on WordSim-353, 0.01 on the analogies: scripts/bench_vs_gensim.py); by wall time
-    skip-gram runs 2.7-3.7x gensim's speed, CBOW 1.5-2x. False: one (centre, context) pair
+    skip-gram runs 2.7-3.7x gensim's speed, CBOW 1.4-2x. False: one (centre, context) pair
     at a time, word2vec.c's order (the update the stepping screen shows,
     kernels.word2vec.update_pair). The full softmax (negative = 0) is unaffected.
     Initialisation as gensim 4: W uniform in [-1/D, 1/D), W' zeros (word2vec.c draws W from
