@@ -244,3 +244,14 @@ def test_a_sentence_too_long_to_step_is_refused_with_the_limit():
     with pytest.raises(ValueError, match=f"stepping takes at most {MAX_STEPPING_WORDS:,}"):
         stepper(lab).reset("the king " * MAX_STEPPING_WORDS)
     assert stepper(lab).frame().t == -1  # the sentence before stays
+
+
+def test_the_lab_trains_with_the_pair_update_its_steps_show_unless_shared_negatives():
+    """Trainer's default shares negatives per window; the lab's default keeps training on the
+    per-pair update that stepping shows, and model.shared_negatives switches it."""
+    pair = lab_for("word2vec-skipgram", "train.epochs=1")
+    shared = lab_for("word2vec-skipgram", "train.epochs=1", "model.shared_negatives=true")
+    pair.train(1)
+    shared.train(1)
+    assert not pair.trainer.shared_negatives and shared.trainer.shared_negatives
+    assert not np.array_equal(pair.trainer.W_in, shared.trainer.W_in)

@@ -6,7 +6,9 @@ from the mean of the context rows. Objectives: the full softmax over the vocabul
 negative sampling (the target against k words drawn from unigram^0.75).
 
 - stepping: each step applies one update (one (centre, context) pair, or one CBOW centre) of
-  a sentence to the live weights with the training code itself, counted in train_step, and
+  a sentence to the live weights with the training code itself (the per-pair update: the
+  lab trains with it unless model.shared_negatives, kernels.word2vec.Trainer's faster
+  default for scripts, is on), counted in train_step, and
   shows h, the scores, the probabilities and the rows of W and W' before and after
   (UpdateWalk, tui_lab/labs/_word2vec_walk.py).
 - train(n): n blocks of about train.block_words corpus tokens through the Hogwild kernel
@@ -59,6 +61,11 @@ SCHEMA = {
         "sample": Field("float", 1e-3, min=0.0, max=1.0, doc="subsampling; 0 = off"),
         "cbow_exact": Field("bool", False, doc="CBOW: context rows get dL/dh / C (exact)"),
         "exact_sigmoid": Field("bool", False, doc="exact sigmoid instead of the table"),
+        "shared_negatives": Field(
+            "bool",
+            False,
+            doc="train: negatives shared per window (fast); off = the pair update that steps show",
+        ),
         "dtype": Field("str", "float32", choices=("float32", "float64")),
         "weights": WEIGHTS,
     },
@@ -164,6 +171,7 @@ class Word2VecLab(Lab):
             dtype=np.dtype(model["dtype"]),
             cbow_exact=model["cbow_exact"],
             exact_sigmoid=model["exact_sigmoid"],
+            shared_negatives=model["shared_negatives"],
             block_words=max(train["block_words"], 4 * longest),
             workers=train["workers"],
         )
