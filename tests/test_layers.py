@@ -82,8 +82,9 @@ def import_graph() -> dict[str, set[str]]:
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets = set()
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        type_only = type_only_imports(tree)  # once per file: per node it took minutes
         for node in ast.walk(tree):
-            if id(node) in type_only_imports(tree):
+            if id(node) in type_only:
                 continue
             if isinstance(node, ast.Import):
                 targets.update(alias.name for alias in node.names if alias.name in files)
