@@ -414,6 +414,27 @@ def weight_gradient(d_pre_packed, inputs, out, threads):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def cell_weight_gradients(d_pre_ih, d_pre_hh, x, h0, hs, dw_ih, dw_hh, workspace, threads):
+    """dW_ih = d_pre_ih^T x and dW_hh = d_pre_hh^T h_prev over every step, for a recurrent cell.
+
+    d_pre_ih, d_pre_hh [T*B, G] (the same array for RNN and LSTM, packed once then; GRU's
+    differ in the n block); x [T, B, I]; h0 [B, H]; hs [T, B, H] (h_prev_t = h_{t-1});
+    dw_ih [G, I], dw_hh [G, H]; workspace [>= T*B*(G + H)] holds the packed d_pre and h_prev.
+    """
+    T, B, I = x.shape
+    H = h0.shape[1]
+    TB, G = d_pre_ih.shape
+    packed = pack_into(d_pre_ih, workspace[: TB * G])
+    weight_gradient(packed, x.reshape(TB, I), dw_ih, threads)
+    h_prev = workspace[TB * G : TB * (G + H)].reshape((T, B, H))
+    h_prev[0] = h0
+    h_prev[1:] = hs[: T - 1]
+    if d_pre_hh.ctypes.data != d_pre_ih.ctypes.data:
+        packed = pack_into(d_pre_hh, workspace[: TB * G])
+    weight_gradient(packed, h_prev.reshape(TB, H), dw_hh, threads)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def transposed(a):
     """a.T [N, M] as a new C array, for a [M, N] C (element loops: numpy and Numba copy a
     transposed view several times slower at these sizes)."""

@@ -31,15 +31,14 @@ from kernels._common import (
 )
 from kernels._gemm import (
     batch_chunks,
+    cell_weight_gradients,
     chunk_bounds,
     matmul,
     matmul_packed,
     matmul_rows,
     pack,
-    pack_into,
     pack_transposed,
     step_weights,
-    weight_gradient,
 )
 
 GATES = 3
@@ -152,7 +151,6 @@ def backward_arrays(
     only in the n block (the recurrent part of n is scaled by r).
     """
     T, B, I = x.shape
-    H = h0.shape[1]
     G = w_hh.shape[0]
     w_hh_p = pack(w_hh)  # W_hh [G, H] as the per-step product dL/dh = d_pre @ W_hh reads it
     chunks = batch_chunks(B, threads)
@@ -162,15 +160,10 @@ def backward_arrays(
         _backward_rows(h0, w_hh_p, hs, gates, hn, d_out, dh, d_h, d_pre_i, d_pre_h, 0, B)
     pi2 = d_pre_i.reshape(T * B, G)
     matmul(pi2, w_ih, dx.reshape(T * B, I), False, threads)
-    weight_gradient(pack_into(pi2, workspace[: T * B * G]), x.reshape(T * B, I), dw_ih, threads)
-    # h_(t-1) for every t: dW_hh is one product
-    h_prev = workspace[T * B * G : T * B * (G + H)].reshape((T, B, H))
-    h_prev[0] = h0
-    h_prev[1:] = hs[: T - 1]
-    d_pre_h_packed = pack_into(d_pre_h.reshape(T * B, G), workspace[: T * B * G])
-    weight_gradient(d_pre_h_packed, h_prev.reshape(T * B, H), dw_hh, threads)
+    d_pre_h2 = d_pre_h.reshape(T * B, G)
+    cell_weight_gradients(pi2, d_pre_h2, x, h0, hs, dw_ih, dw_hh, workspace, threads)
     sum_rows(pi2, db_ih)
-    sum_rows(d_pre_h.reshape(T * B, G), db_hh)
+    sum_rows(d_pre_h2, db_hh)
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")

@@ -37,15 +37,14 @@ from kernels._common import (
 )
 from kernels._gemm import (
     batch_chunks,
+    cell_weight_gradients,
     chunk_bounds,
     matmul,
     matmul_packed,
     matmul_rows,
     pack,
-    pack_into,
     pack_transposed,
     step_weights,
-    weight_gradient,
 )
 
 GATES = 4
@@ -169,7 +168,6 @@ def backward_arrays(
     one product each over all steps afterwards.
     """
     T, B, I = x.shape
-    H = h0.shape[1]
     G = w_hh.shape[0]
     w_hh_p = pack(w_hh)  # W_hh [G, H] as the per-step product dL/dh = d_pre @ W_hh reads it
     chunks = batch_chunks(B, threads)
@@ -179,13 +177,7 @@ def backward_arrays(
         _backward_rows(c0, w_hh_p, cs, gates, d_out, dh, dc, d_h, d_pre, 0, B)
     d_pre2 = d_pre.reshape(T * B, G)
     matmul(d_pre2, w_ih, dx.reshape(T * B, I), False, threads)
-    d_pre_packed = pack_into(d_pre2, workspace[: T * B * G])
-    weight_gradient(d_pre_packed, x.reshape(T * B, I), dw_ih, threads)
-    # h_(t-1) for every t: dW_hh is one product
-    h_prev = workspace[T * B * G : T * B * G + T * B * H].reshape((T, B, H))
-    h_prev[0] = h0
-    h_prev[1:] = hs[: T - 1]
-    weight_gradient(d_pre_packed, h_prev.reshape(T * B, H), dw_hh, threads)
+    cell_weight_gradients(d_pre2, d_pre2, x, h0, hs, dw_ih, dw_hh, workspace, threads)
     sum_rows(d_pre2, db)
 
 

@@ -27,15 +27,14 @@ from kernels._common import (
 )
 from kernels._gemm import (
     batch_chunks,
+    cell_weight_gradients,
     chunk_bounds,
     matmul,
     matmul_packed,
     matmul_rows,
     pack,
-    pack_into,
     pack_transposed,
     step_weights,
-    weight_gradient,
 )
 
 NONLINEARITIES = ("tanh", "relu")
@@ -127,13 +126,7 @@ def backward_arrays(
         _backward_rows(w_hh_p, hs, act, d_out, dh, d_h, d_pre, 0, B)
     d_pre2 = d_pre.reshape(T * B, H)
     matmul(d_pre2, w_ih, dx.reshape(T * B, I), False, threads)
-    d_pre_packed = pack_into(d_pre2, workspace[: T * B * H])
-    weight_gradient(d_pre_packed, x.reshape(T * B, I), dw_ih, threads)
-    # h_(t-1) for every t: dW_hh is one product
-    h_prev = workspace[T * B * H : T * B * H + T * B * H].reshape((T, B, H))
-    h_prev[0] = h0
-    h_prev[1:] = hs[: T - 1]
-    weight_gradient(d_pre_packed, h_prev.reshape(T * B, H), dw_hh, threads)
+    cell_weight_gradients(d_pre2, d_pre2, x, h0, hs, dw_ih, dw_hh, workspace, threads)
     sum_rows(d_pre2, db)
 
 
