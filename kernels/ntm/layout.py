@@ -12,7 +12,7 @@ first, then write heads; `width` = memory width W, `shifts` = S = 2 * shift_rang
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -124,6 +124,35 @@ class NTMShape(FlatParameters):
 
 
 INIT_SCHEMES = ("ntm", "pytorch")
+GROWN_LOGIT_GAP = 30.0  # a grown memory's new slots start this far below the lowest logit
+
+
+def grown_logits(logits: np.ndarray, slots: int) -> np.ndarray:
+    """Initial-weighting logits [heads, N] -> [heads, slots] (slots >= N): the new slots get
+    logits GROWN_LOGIT_GAP below the lowest, so the initial weighting stays the trained one
+    (a new slot weighs ~1e-13 of the largest)."""
+    extra = slots - logits.shape[-1]
+    if extra < 0:
+        raise ValueError(f"a memory of {logits.shape[-1]} slots cannot shrink to {slots}")
+    fill = float(logits.min()) - GROWN_LOGIT_GAP if logits.size else 0.0
+    return np.pad(logits, ((0, 0), (0, extra)), constant_values=fill)
+
+
+def with_slots(shape: NTMShape, flat: np.ndarray, slots: int) -> tuple[NTMShape, np.ndarray]:
+    """The same model on a memory of `slots` rows (>= shape.slots): no weight depends on N
+    but the initial weighting's logits, which grow_logits extends. Returns (shape, flat);
+    the flat vector is a new one unless slots == shape.slots."""
+    if slots == shape.slots:
+        return shape, flat
+    grown = replace(shape, slots=slots)
+    new_flat = np.empty(grown.size, dtype=flat.dtype)
+    old, new = views(shape, flat), views(grown, new_flat)
+    for name, value in old.items():
+        if name == "weight0_logits":
+            new[name][...] = grown_logits(value, slots)
+        else:
+            new[name][...] = value
+    return grown, new_flat
 
 
 def init_params(

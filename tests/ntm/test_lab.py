@@ -60,9 +60,9 @@ def test_bundled_scenarios_load(name):
     assert scenario.kind == "ntm" and scenario.topic == "memory networks"
 
 
-def test_copy_preset_is_the_papers():
+def test_copy_preset_is_the_papers_trained_on_a_smaller_memory():
     lab = build_lab(resolve("ntm-copy"))
-    s = lab.shape
+    s = lab.eval_shape
     assert (s.hidden, s.slots, s.width, s.read_heads, s.write_heads, s.shifts) == (
         100,
         128,
@@ -72,6 +72,8 @@ def test_copy_preset_is_the_papers():
         3,
     )
     assert (s.inputs, s.outputs) == (9, 8)
+    assert lab.shape.slots == 24 and lab.evaluation_model()[1].size == lab.flat.size + 2 * 104
+    assert lab.walk().memory.shape[1:] == (128, 20)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +85,7 @@ def test_copy_preset_is_the_papers():
             "tiny.toml: data.sort_outputs = 30 is above data.sort_inputs = 20",
         ),
         ("model.shift_range=4", "tiny.toml: model.shift_range = 4 needs at least 9 memory slots"),
+        ("data.eval_slots=6", "tiny.toml: data.eval_slots = 6 is below model.slots = 8"),
     ],
 )
 def test_cross_field_errors(setting, message):

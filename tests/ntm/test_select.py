@@ -117,3 +117,32 @@ def test_a_checkpoint_fits_a_larger_memory_with_the_same_initial_weighting(tmp_p
     np.testing.assert_allclose(w0[:, :8], w0_small, rtol=1e-10)
     assert large.train_step == 4
     assert large.evaluate()["wrong_bits_by_length"].keys() == {"3", "6"}
+
+
+def test_an_evaluation_memory_is_the_checkpoint_on_a_larger_memory(tmp_path):
+    """data.eval_slots scores, selects and steps the trained model on a larger memory: the
+    same numbers as loading its checkpoint into a model of that many slots."""
+    small = build_lab(tiny("train.updates=40", "data.eval_slots=20", "data.eval_lengths=[3, 12]"))
+    small.train(40)
+    save_checkpoint(small, tmp_path / "c.npz")
+    large = build_lab(tiny("model.slots=20", "data.eval_lengths=[3, 12]"), initial_weights=False)
+    large.load_state_arrays(read_checkpoint(tmp_path / "c.npz"))
+    small_metrics, large_metrics = small.evaluate(), large.evaluate()
+    assert small_metrics.pop("parameters") == 1467 and large_metrics.pop("parameters") == 1491
+    assert small_metrics == large_metrics
+    assert small.held_out_score() == large.held_out_score()
+    assert small.shape.slots == 8 and small.parameters()["weight0_logits"].shape[1] == 8
+    walk = small.walk("12")
+    assert walk.memory.shape == (2 * 12 + 2, 20, 4)
+    np.testing.assert_array_equal(walk.outputs, large.walk("12").outputs)
+
+
+def test_without_an_evaluation_memory_the_metrics_use_the_training_one():
+    lab = build_lab(tiny("train.updates=40", "data.eval_lengths=[3, 12]"))
+    lab.train(40)
+    shape, flat = lab.evaluation_model()
+    assert shape is lab.shape and flat is lab.flat
+    grown = build_lab(tiny("train.updates=40", "data.eval_lengths=[3, 12]", "data.eval_slots=20"))
+    grown.train(40)
+    np.testing.assert_array_equal(grown.flat, lab.flat)  # training does not see eval_slots
+    assert grown.evaluate()["cost_bits_by_length"] != lab.evaluate()["cost_bits_by_length"]

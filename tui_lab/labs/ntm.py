@@ -13,13 +13,13 @@ plain LSTM on the same task (the paper's baseline).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from kernels import optim
 from kernels.ntm import NTMShape, backward, forward, init_params, views
-from kernels.ntm.layout import CONTROLLERS, INIT_SCHEMES
+from kernels.ntm.layout import CONTROLLERS, INIT_SCHEMES, grown_logits, with_slots
 from tui_lab.frames import Frame
 from tui_lab.interop import WEIGHTS
 from tui_lab.labs import _ntm_view as view
@@ -55,6 +55,16 @@ SCHEMA = {
             min=1,
             max=1000,
             doc="copy, repeat copy: lengths for wrong_bits_by_length (generalisation)",
+        ),
+        "eval_slots": Field(
+            "int",
+            0,
+            min=0,
+            max=4096,
+            doc="memory rows for the metrics, the held-out choice and the episodes you step "
+            "through; 0 = model.slots. More: the trained model on a larger memory (no weight "
+            "depends on N; the new slots start unweighted), to copy sequences longer than "
+            "the training memory holds",
         ),
         "eval_repeats": Field(
             "int_list",
@@ -170,6 +180,11 @@ def model_shape(scenario) -> NTMShape:
     )
 
 
+def evaluation_slots(scenario) -> int:
+    """Memory rows the metrics and stepped episodes use (data.eval_slots, 0 = model.slots)."""
+    return scenario.get("data.eval_slots") or scenario.get("model.slots")
+
+
 def init_scheme(scenario) -> str:
     m = scenario.section("model")
     if m["init"] != "auto":
@@ -193,6 +208,11 @@ def check_scenario(scenario) -> None:
         raise ScenarioError(
             f"{where}: data.sort_outputs = {data['sort_outputs']} is above "
             f"data.sort_inputs = {data['sort_inputs']}"
+        )
+    if 0 < data["eval_slots"] < model["slots"]:
+        raise ScenarioError(
+            f"{where}: data.eval_slots = {data['eval_slots']} is below model.slots = "
+            f"{model['slots']} (0 = the training memory; more = a larger one)"
         )
     if 2 * model["shift_range"] + 1 > model["slots"]:
         raise ScenarioError(
@@ -318,10 +338,23 @@ class NTMLab(Lab):
     def total_train_steps(self) -> int:
         return self.scenario.get("train.updates")
 
-    def run(self, episodes, threaded=None):
+    def run(self, episodes, threaded=None, model=None):
+        """Forward trace of a batch of episodes with the training model, or with `model`
+        = (shape, flat) (evaluation_model())."""
         if threaded is None:
             threaded = self.scenario.get("train.parallel")
-        return forward(self.shape, self.flat, episodes.inputs, episodes.lengths, threaded)
+        shape, flat = model or (self.shape, self.flat)
+        return forward(shape, flat, episodes.inputs, episodes.lengths, threaded)
+
+    @property
+    def eval_shape(self) -> NTMShape:
+        """The model's shape on the evaluation memory (data.eval_slots)."""
+        return replace(self.shape, slots=evaluation_slots(self.scenario))
+
+    def evaluation_model(self) -> tuple[NTMShape, np.ndarray]:
+        """(shape, flat) of the current weights on the evaluation memory: the training
+        model itself when data.eval_slots is 0 or model.slots, else a grown copy."""
+        return with_slots(self.shape, self.flat, evaluation_slots(self.scenario))
 
     def train_one(self) -> float:
         """One update on batch k = self.train_step; returns the cost in bits per sequence."""
@@ -366,8 +399,9 @@ class NTMLab(Lab):
     def held_out_score(self) -> tuple[float, float]:
         """(wrong bits, cost bits) of the current weights summed over the held-out episodes."""
         wrong = cost = 0.0
+        model = self.evaluation_model()
         for episodes in self.held_out_episodes():
-            w, c = self._score_batch(episodes)
+            w, c = self._score_batch(episodes, model)
             wrong, cost = wrong + w, cost + c
         return wrong, cost
 
@@ -413,12 +447,9 @@ class NTMLab(Lab):
             extra = self.shape.slots - arrays[key].shape[-1]
             for name, value in arrays.items():
                 if name == key:
-                    fill = float(value.min()) - 30.0
+                    arrays[name] = grown_logits(value, self.shape.slots)
                 elif name.startswith("optim/") and name.endswith(".weight0_logits"):
-                    fill = 0.0
-                else:
-                    continue
-                arrays[name] = np.pad(value, ((0, 0), (0, extra)), constant_values=fill)
+                    arrays[name] = np.pad(value, ((0, 0), (0, extra)))
             arrays = {k: v for k, v in arrays.items() if not k.startswith("extra/select_")}
         super().load_state_arrays(arrays)
 
@@ -437,14 +468,15 @@ class NTMLab(Lab):
     def score(self, spec: TaskSpec, total: int) -> tuple[float, float]:
         """(mean wrong bits, mean cost in bits) per sequence over `total` fresh episodes."""
         wrong = cost = 0.0
+        model = self.evaluation_model()
         for episodes in eval_batches(spec, self.scenario.seed, total, EVAL_BATCH):
-            w, c = self._score_batch(episodes)
+            w, c = self._score_batch(episodes, model)
             wrong, cost = wrong + w, cost + c
         return wrong / total, cost / total
 
-    def _score_batch(self, episodes: Episodes) -> tuple[float, float]:
-        """(wrong bits, cost bits) summed over a batch of episodes."""
-        trace = self.run(episodes, threaded=True)
+    def _score_batch(self, episodes: Episodes, model) -> tuple[float, float]:
+        """(wrong bits, cost bits) summed over a batch of episodes, model = (shape, flat)."""
+        trace = self.run(episodes, threaded=True, model=model)
         logits = trace.logits.transpose(1, 0, 2).astype(np.float64)
         targets, mask = episodes.targets, episodes.mask[:, :, None]
         wrong = float((((logits > 0) != (targets > 0.5)) * mask).sum())
@@ -501,19 +533,21 @@ class NTMLab(Lab):
             episode = make_batch(spec, rng, 1)
             self.view_count += 1
         T = int(episode.lengths[0])
-        size = trace_bytes(self.shape, T, self.dtype.itemsize)
+        shape = self.eval_shape
+        size = trace_bytes(shape, T, self.dtype.itemsize)
         if size > MAX_WALK_MB * 2**20:
             raise ValueError(
                 f"an episode of {T:,} steps needs {size / 2**20:,.0f} MB to step through with "
-                f"this model's {self.shape.slots} x {self.shape.width} memory; stepping takes "
+                f"this model's {shape.slots} x {shape.width} memory; stepping takes "
                 f"at most {MAX_WALK_MB} MB"
             )
-        trace = self.run(episode, threaded=False)
-        return _walk_of(episode, trace, self.shape)
+        trace = self.run(episode, threaded=False, model=self.evaluation_model())
+        return _walk_of(episode, trace, shape)
 
     def frame(self, walk: NTMWalk, t: int) -> Frame:
-        name = view.title(self.scenario.name, self.shape, self.spec.task)
-        return view.frame(walk, t, self.shape, name, self.loss_history, self.train_step)
+        shape = self.eval_shape
+        name = view.title(self.scenario.name, shape, self.spec.task)
+        return view.frame(walk, t, shape, name, self.loss_history, self.train_step)
 
     def warmup_tasks(self):
         def tiny(dtype):
