@@ -34,9 +34,17 @@ TRACE_NAMES = (
 )  # fmt: skip
 
 
+def _kernel_view(name: str, a: np.ndarray) -> np.ndarray:
+    """Between a time-major array of batch.py and MANNTrace's batch-first view of it (either
+    way): the first two axes swapped, and for mems the last two as well (the kernels keep
+    the memory transposed, [M, N]; MANNTrace shows it [N, M])."""
+    a = a.swapaxes(0, 1)
+    return a.swapaxes(2, 3) if name == "mems" else a
+
+
 def _trace_arrays(tr) -> tuple:
     """The time-major arrays batch.py fills and reads (C views under MANNTrace's)."""
-    return tuple(getattr(tr, name).swapaxes(0, 1) for name in TRACE_NAMES)
+    return tuple(_kernel_view(name, getattr(tr, name)) for name in TRACE_NAMES)
 
 
 def _chunks(B: int, threaded: bool) -> int:
@@ -140,13 +148,13 @@ def forward(shape: MANNShape, flat: np.ndarray, x, gamma: float = GAMMA, threade
         sim=np.empty((T, B, R, N), dt),
         w_read=np.empty((T + 1, B, R, N), dt),
         usage=np.empty((T + 1, B, N), dt),
-        mems=np.empty((T + 1, B, N, M if R else 0), dt),
+        mems=np.empty((T + 1, B, M if R else 0, N), dt),
         reads=np.empty((T + 1, B, R, M), dt),
         logits=np.empty((T, B, shape.classes), dt),
     )
     tr = MANNTrace(
         shape=shape, flat=flat, params=p, gamma=float(gamma), x=x.swapaxes(0, 1),
-        **{name: a.swapaxes(0, 1) for name, a in steps.items()},
+        **{name: _kernel_view(name, a) for name, a in steps.items()},
     )  # fmt: skip
     args = (
         _weights_forward(p, shape),

@@ -14,7 +14,7 @@ so backward treats lu as a constant and u gets no gradient at all; the zeroing i
 fixed mask (its row passes no gradient back to M_{t-1}).
 
 Shapes: usage [N], least_used [R] (int64), w_read_prev, w_write, d_w_write [R, N] (or one
-head's [N]), mem [N, M], add [M].
+head's [N]). The write itself, and its gradients, are memory.py's (fused with the reads').
 """
 
 from __future__ import annotations
@@ -59,34 +59,6 @@ def write_weights_backward(sigma, w_read_prev, slot, d_w_write, d_w_read_prev):
         d_sigma += d_w_write[i] * w_read_prev[i]
         d_w_read_prev[i] = sigma * d_w_write[i]
     return d_sigma
-
-
-@njit(cache=True)
-def add_write(mem, w_write, add):
-    """mem [N, M] += outer(w_write, add) (in place)."""
-    N, M = mem.shape
-    for i in range(N):
-        wi = w_write[i]
-        row = mem[i]
-        for j in range(M):
-            row[j] += wi * add[j]
-
-
-@njit(cache=True, fastmath=REASSOC)
-def add_write_backward(w_write, add, d_mem, d_w_write, d_add):
-    """d_mem: dL/dM after the write (unchanged: the write adds, so it is also dL/dM before).
-    Sets d_w_write [N] (d_mem_i . add) and d_add [M] (sum_i w_write_i d_mem_i)."""
-    N, M = d_mem.shape
-    for j in range(M):
-        d_add[j] = 0.0
-    for i in range(N):
-        acc = 0.0
-        wi = w_write[i]
-        g = d_mem[i]
-        for j in range(M):
-            acc += g[j] * add[j]
-            d_add[j] += wi * g[j]
-        d_w_write[i] = acc
 
 
 @njit(cache=True)
