@@ -150,7 +150,10 @@ def backward_rows(labels, mask, scale, weights, key_strength, trace, grads, loss
     d_mem = np.zeros((n, M, N), dtype=dt)  # transposed, as the memory (memory.py)
     d_w_carry = np.zeros((n, R, N), dtype=dt)  # dL/dw_r_t from the write weights of step t + 1
     d_act = np.empty(act.shape[2], dtype=dt)
-    scratch = np.empty((4 * R + 1, N), dtype=dt)  # memory_backward's
+    scratch = (  # memory_backward's, made once: no per-step allocation or view
+        np.empty((R, N), dtype=dt), np.empty((R, N), dtype=dt), np.empty((R, N), dtype=dt),
+        np.empty((R, N), dtype=dt), np.empty(N, dtype=dt),
+    )  # fmt: skip
     for t in range(T - 1, -1, -1):
         for i in range(n):
             b = r0 + i

@@ -21,9 +21,11 @@ vector loop) ran mostly in their scalar remainders; over N = 64 slots they are 4
 vectors. The write and the cosines' sums share one pass over the rows (forward), and the
 content and write gradients another (backward); the arrays they write never overlap the
 arrays they read (the noalias flag: no run-time alias checks per row). The loops index the
-2-D arrays rather than take row views: every view made in a loop costs Numba's atomic
-reference count increment and decrement (two calls, and a vzeroupper each), which made the
-backward's row loop 2.4 us where its arithmetic takes a few hundred ns.
+2-D arrays and the head blocks by offset rather than take views, and the step's scratch
+arrays come made (batch.py): every view costs Numba's atomic reference count increment and
+decrement (calls, and a vzeroupper each), and slice assignments ~50-100 ns each; the
+backward's row loop took 2.4 us with row views and 0.8 us without, and its set-up (views,
+two slice assignments) 435 ns before its first pass.
 
 Shapes (one episode, one step): act [P] (R head blocks, layout.py), least_used [R] (int64),
 usage_prev, usage [N], mem_prev, mem, d_mem [M, N], w_read_prev, w_write, sim, w_read [R, N],
@@ -39,30 +41,16 @@ from numba import njit
 from kernels._common import fast_exp, one
 from kernels._gemm import NOALIAS
 from kernels.mann.flags import REASSOC
-from kernels.mann.lru import (
-    select_least_used,
-    usage_forward,
-    write_weights_backward,
-    write_weights_forward,
-)
-from kernels.ntm.addressing import COS_EPS, _normalise
-
-
-@njit(cache=True, inline="always")
-def _heads(act, R, M, key_strength):
-    """Views of act's head blocks: keys [R, M], adds [R, M], sigma [R], beta [R] (unused
-    without key strengths)."""
-    block = 2 * M + 1 + (1 if key_strength else 0)
-    blocks = act[: R * block].reshape((R, block))
-    beta = blocks[:, 2 * M + 1] if key_strength else blocks[:, 2 * M]
-    return blocks[:, :M], blocks[:, M : 2 * M], blocks[:, 2 * M], beta
+from kernels.mann.lru import select_least_used, usage_forward
+from kernels.ntm.addressing import COS_EPS
 
 
 @njit(cache=True, error_model="numpy", **NOALIAS)
-def _write_and_sums(mem_prev, lu0, w_write, adds, keys, mem, dots, sq_norms):
-    """mem = zero_slot(mem_prev, lu0) + sum_k adds[k] w_write[k]^T, row by row, and with each
-    new row the sums over features of the cosines: dots [R, N] = keys . slot, sq_norms [N] =
-    |slot|^2 (set). The zeroed slot gets 0 + w a, the bits of zeroing then adding."""
+def _write_and_sums(mem_prev, lu0, w_write, act, block, mem, dots, sq_norms):
+    """mem = zero_slot(mem_prev, lu0) + sum_k add_k w_write[k]^T, row by row, and with each
+    new row the sums over features of the cosines: dots [R, N] = key_k . slot, sq_norms [N] =
+    |slot|^2 (set). Head k's key is act[k * block :][:M], its add the next M. The zeroed
+    slot gets 0 + w a, the bits of zeroing then adding."""
     M, N = mem.shape
     R = w_write.shape[0]
     zero = mem.dtype.type(0.0)
@@ -72,20 +60,54 @@ def _write_and_sums(mem_prev, lu0, w_write, adds, keys, mem, dots, sq_norms):
         for i in range(N):
             dots[k, i] = zero
     for j in range(M):
-        a = adds[0, j]
+        a = act[M + j]
         for i in range(N):
             mem[j, i] = mem_prev[j, i] + w_write[0, i] * a
         mem[j, lu0] = zero + w_write[0, lu0] * a
         for k in range(1, R):
-            a = adds[k, j]
+            a = act[k * block + M + j]
             for i in range(N):
                 mem[j, i] += w_write[k, i] * a
         for i in range(N):
             sq_norms[i] += mem[j, i] * mem[j, i]
         for k in range(R):
-            kj = keys[k, j]
+            kj = act[k * block + j]
             for i in range(N):
                 dots[k, i] += kj * mem[j, i]
+
+
+@njit(cache=True, fastmath=REASSOC, error_model="numpy")
+def _key_norm(act, o, M):
+    """|key| of the head block at act[o:], float64 sums (as kernels/ntm/addressing's)."""
+    total = 0.0
+    for j in range(M):
+        total += act[o + j] * act[o + j]
+    return math.sqrt(total)
+
+
+@njit(cache=True, fastmath=REASSOC, error_model="numpy", **NOALIAS)
+def _read_weights(act, block, key_strength, sim, w_read):
+    """sim [R, N]: in the dots key_k . slot_i, out the cosines; w_read [R, N]: in row 0 the
+    slots' squared norms, out softmax(beta_k cos) per head (every cosine is made before row
+    0 is overwritten)."""
+    R, N = sim.shape
+    M = (block - 1 - (1 if key_strength else 0)) // 2
+    for k in range(R):
+        nk = _key_norm(act, k * block, M)
+        for i in range(N):
+            sim[k, i] = sim[k, i] / (nk * math.sqrt(w_read[0, i]) + COS_EPS)
+    for k in range(R):
+        beta = act[k * block + 2 * M + 1] if key_strength else one(act[0])
+        mx = beta * sim[k, 0]
+        for i in range(1, N):
+            mx = max(mx, beta * sim[k, i])
+        total = w_read.dtype.type(0.0)
+        for i in range(N):
+            e = fast_exp(beta * sim[k, i] - mx)
+            w_read[k, i] = e
+            total += e
+        for i in range(N):
+            w_read[k, i] = w_read[k, i] / total
 
 
 @njit(cache=True, fastmath=REASSOC, error_model="numpy")
@@ -101,43 +123,23 @@ def _read(w_read, mem, reads):
             reads[k, j] = acc
 
 
-@njit(cache=True, fastmath=REASSOC, error_model="numpy")
-def _norm(v):
-    total = 0.0
-    for j in range(v.shape[0]):
-        total += v[j] * v[j]
-    return math.sqrt(total)
-
-
 @njit(cache=True, error_model="numpy")
 def memory_forward(gamma, key_strength, act, usage_prev, mem_prev, w_read_prev, trace_step):
     """Fills this step's least_used, mem, w_write, sim, w_read, reads and usage
     (trace_step = (least_used, mem, w_write, sim, w_read, reads, usage)); sim holds the
-    cosines, w_read the read weights (it is the scratch of the slots' squared norms first)."""
+    cosines, w_read the read weights."""
     lu, mem, w_write, sim, w_read, reads, usage = trace_step
     R, M = reads.shape
     N = mem.shape[1]
-    keys, adds, sigma, beta = _heads(act, R, M, key_strength)
-    unit = one(act[0])
+    block = 2 * M + 1 + (1 if key_strength else 0)
     select_least_used(usage_prev, lu)
-    for k in range(R):
-        write_weights_forward(sigma[k], w_read_prev[k], lu[k], w_write[k])
-    sq_norms = w_read[0]
-    _write_and_sums(mem_prev, lu[0], w_write, adds, keys, mem, sim, sq_norms)
-    for k in range(R):
-        nk = _norm(keys[k])
-        K = sim[k]
+    for k in range(R):  # w_w = sigma w_r_prev + (1 - sigma) onehot(lu[k])
+        sigma = act[k * block + 2 * M]
         for i in range(N):
-            K[i] = K[i] / (nk * math.sqrt(sq_norms[i]) + COS_EPS)
-    for k in range(R):
-        b = beta[k] if key_strength else unit
-        K, wc = sim[k], w_read[k]
-        mx = b * K[0]
-        for i in range(1, N):
-            mx = max(mx, b * K[i])
-        for i in range(N):
-            wc[i] = fast_exp(b * K[i] - mx)
-        _normalise(wc)
+            w_write[k, i] = sigma * w_read_prev[k, i]
+        w_write[k, lu[k]] += 1.0 - sigma
+    _write_and_sums(mem_prev, lu[0], w_write, act, block, mem, sim, w_read[0])
+    _read_weights(act, block, key_strength, sim, w_read)
     _read(w_read, mem, reads)
     usage_forward(gamma, usage_prev, w_read, w_write, usage)
 
@@ -160,57 +162,85 @@ def _read_grads_and_norms(mem, w_read, d_reads, d_mem, d_w_read, sq_norms):
                 d_mem[j, i] += w_read[k, i] * dr
 
 
-@njit(cache=True, fastmath=REASSOC, error_model="numpy")
-def _cosine_coefficients(key, beta, K, wc, d_wc, sq_norms, d_dot, c_mem):
-    """The softmax and cosine of one head backward to per-slot coefficients: d_dot [N]
-    (dL/d(key . slot_i)), c_mem [N] (the coefficient of slot_i in dL/dslot_i, from |slot_i|).
-    Returns (d_beta, c_key: the coefficient of key in dL/dkey, from |key|)."""
-    N = K.shape[0]
-    s = 0.0
-    for i in range(N):
-        s += wc[i] * d_wc[i]
-    nk = _norm(key)
-    d_beta = 0.0
-    c_key = 0.0
-    for i in range(N):
-        dz = wc[i] * (d_wc[i] - s)
-        d_beta += dz * K[i]
-        dK = beta * dz
-        nm = math.sqrt(sq_norms[i])
-        denom = nk * nm + COS_EPS
-        d_dot[i] = dK / denom
-        # K = dot / denom: d denom = -dK * K / denom; denom = |k| |m| + eps
-        d_den = -dK * K[i] / denom
-        if nk > 0.0:  # d|k|/dk = k/|k| (0 at k = 0)
-            c_key += d_den * nm / nk
-        c_mem[i] = d_den * nk / nm if nm > 0.0 else 0.0
-    return d_beta, c_key
+@njit(cache=True, fastmath=REASSOC, error_model="numpy", **NOALIAS)
+def _cosine_coefficients(act, block, key_strength, sim, w_read, d_w_read, sq_norms, d_dot,
+                         c_mem, d_act):  # fmt: skip
+    """The softmax and cosine of every head backward to per-slot coefficients: d_dot [R, N]
+    (dL/d(key_k . slot_i)), c_mem [R, N] (the coefficient of slot_i in dL/dslot_i, from
+    |slot_i|). Sets d_act's key blocks to c_key key_k (the |key| term; the dots' terms are
+    added later) and its betas."""
+    R, N = sim.shape
+    M = (block - 1 - (1 if key_strength else 0)) // 2
+    for k in range(R):
+        o = k * block
+        beta = act[o + 2 * M + 1] if key_strength else one(act[0])
+        s = 0.0
+        for i in range(N):
+            s += w_read[k, i] * d_w_read[k, i]
+        nk = _key_norm(act, o, M)
+        d_beta = 0.0
+        c_key = 0.0
+        for i in range(N):
+            K = sim[k, i]
+            dz = w_read[k, i] * (d_w_read[k, i] - s)
+            d_beta += dz * K
+            dK = beta * dz
+            nm = math.sqrt(sq_norms[i])
+            denom = nk * nm + COS_EPS
+            d_dot[k, i] = dK / denom
+            # K = dot / denom: d denom = -dK * K / denom; denom = |k| |m| + eps
+            d_den = -dK * K / denom
+            if nk > 0.0:  # d|k|/dk = k/|k| (0 at k = 0)
+                c_key += d_den * nm / nk
+            c_mem[k, i] = d_den * nk / nm if nm > 0.0 else 0.0
+        if key_strength:
+            d_act[o + 2 * M + 1] = d_beta
+        for j in range(M):
+            d_act[o + j] = c_key * act[o + j]
 
 
 @njit(cache=True, fastmath=REASSOC, error_model="numpy", **NOALIAS)
-def _content_and_write_grads(mem, keys, adds, w_write, d_dot, c_mem, d_mem, d_keys, d_adds,
-                             d_w_write):  # fmt: skip
+def _content_and_write_grads(mem, act, block, w_write, d_dot, c_mem, d_mem, d_act, d_w_write):
     """Row by row: d_mem [M, N] += d_dot[k] key_kj + c_mem[k] mem_j (the cosines), then, from
-    the finished row, the write's d_w_write [R, N] (+= add_kj d_mem_j; zero it first) and
-    d_adds [R, M], and the keys' sums d_keys [R, M] (+= sum_i d_dot_ki mem_ji)."""
+    the finished row, the write's d_w_write [R, N] (set) and the adds' gradients, and the
+    keys' dot terms (added to d_act's key blocks: sum_i d_dot_ki mem_ji)."""
     M, N = mem.shape
-    R = keys.shape[0]
+    R = w_write.shape[0]
+    for k in range(R):
+        for i in range(N):
+            d_w_write[k, i] = 0.0
     for j in range(M):
         for k in range(R):
-            kj = keys[k, j]
+            kj = act[k * block + j]
             for i in range(N):
                 d_mem[j, i] += d_dot[k, i] * kj + c_mem[k, i] * mem[j, i]
             acc = mem.dtype.type(0.0)
             for i in range(N):
                 acc += d_dot[k, i] * mem[j, i]
-            d_keys[k, j] += acc
+            d_act[k * block + j] += acc
         for k in range(R):
-            aj = adds[k, j]
+            aj = act[k * block + M + j]
             acc = mem.dtype.type(0.0)
             for i in range(N):
                 d_w_write[k, i] += d_mem[j, i] * aj
                 acc += w_write[k, i] * d_mem[j, i]
-            d_adds[k, j] = acc
+            d_act[k * block + M + j] = acc
+
+
+@njit(cache=True, fastmath=REASSOC, error_model="numpy", **NOALIAS)
+def _write_weights_backward(act, block, w_read_prev, lu, d_w_write, d_w_carry, d_act):
+    """The write weights w_w = sigma w_r_prev + (1 - sigma) onehot(lu[k]) backward: d_act's
+    sigmas (set) and d_w_carry [R, N] = sigma_k d_w_write[k] (set: dL/dw_r_{t-1})."""
+    R, N = d_w_write.shape
+    M = (block - 1) // 2
+    for k in range(R):
+        o = k * block + 2 * M
+        sigma = act[o]
+        d_sigma = -d_w_write[k, lu[k]]
+        for i in range(N):
+            d_sigma += d_w_write[k, i] * w_read_prev[k, i]
+            d_w_carry[k, i] = sigma * d_w_write[k, i]
+        d_act[o] = d_sigma
 
 
 @njit(cache=True, error_model="numpy")
@@ -219,39 +249,23 @@ def memory_backward(key_strength, act, w_read_prev, trace_step, d_reads, d_mem, 
     """d_reads [R, M]: dL/dr_t (in). d_mem [M, N]: in dL/dM_t, out dL/dM_{t-1} (in place).
     d_w_carry [R, N]: in dL/dw_r_t from step t + 1's write weights, out dL/dw_r_{t-1} (in
     place). Sets d_act [P] (dL/d the activated head blocks). trace_step as memory_forward
-    filled it (usage unused). scratch [4R + 1, N], any values."""
+    filled it (usage unused). scratch = (d_w_read, d_w_write, d_dot, c_mem [R, N], sq_norms
+    [N]), any values (made once per batch: no per-step allocation or view)."""
     lu, mem, w_write, sim, w_read, _, _ = trace_step
+    d_w_read, d_w_write, d_dot, c_mem, sq_norms = scratch
     R, M = d_reads.shape
-    keys, adds, sigma, beta = _heads(act, R, M, key_strength)
-    d_keys, d_adds, d_sigma, d_beta = _heads(d_act, R, M, key_strength)
-    unit = one(act[0])
-    d_w_read = scratch[:R]  # dL/dw_r_t: from step t + 1, then from this step's read
-    d_w_write = scratch[R : 2 * R]
-    d_dot = scratch[2 * R : 3 * R]
-    c_mem = scratch[3 * R : 4 * R]
-    sq_norms = scratch[4 * R]
-    d_w_read[:, :] = d_w_carry
-    d_act[:] = 0.0
+    N = mem.shape[1]
+    block = 2 * M + 1 + (1 if key_strength else 0)
+    for k in range(R):  # dL/dw_r_t: from step t + 1, then from this step's read
+        for i in range(N):
+            d_w_read[k, i] = d_w_carry[k, i]
+    for p in range(d_act.shape[0]):
+        d_act[p] = 0.0
     _read_grads_and_norms(mem, w_read, d_reads, d_mem, d_w_read, sq_norms)
-    c_keys = d_sigma  # scratch until the write weights' gradients: the keys' |key| terms
-    for k in range(R):
-        b = beta[k] if key_strength else unit
-        db, ck = _cosine_coefficients(
-            keys[k], b, sim[k], w_read[k], d_w_read[k], sq_norms, d_dot[k], c_mem[k]
-        )
-        c_keys[k] = ck
-        if key_strength:
-            d_beta[k] = db
-    for k in range(R):
-        for j in range(M):
-            d_keys[k, j] = c_keys[k] * keys[k, j]
-    d_w_write[:, :] = 0.0
-    _content_and_write_grads(mem, keys, adds, w_write, d_dot, c_mem, d_mem, d_keys, d_adds,
-                             d_w_write)  # fmt: skip
-    for k in range(R):
-        d_sigma[k] = write_weights_backward(
-            sigma[k], w_read_prev[k], lu[k], d_w_write[k], d_w_carry[k]
-        )
+    _cosine_coefficients(act, block, key_strength, sim, w_read, d_w_read, sq_norms, d_dot,
+                         c_mem, d_act)  # fmt: skip
+    _content_and_write_grads(mem, act, block, w_write, d_dot, c_mem, d_mem, d_act, d_w_write)
+    _write_weights_backward(act, block, w_read_prev, lu, d_w_write, d_w_carry, d_act)
     for j in range(M):  # the zeroed slot: M_{t-1} there never reached M_t
         d_mem[j, lu[0]] = 0.0
 
