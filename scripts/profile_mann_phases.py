@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kernels._gemm import matmul  # noqa: E402
+from kernels._gemm import matmul_packed, pack_transposed_into  # noqa: E402
 from kernels.mann import GAMMA, api, backward, forward, init_params, views  # noqa: E402
 from kernels.mann.batch import backward_rows, forward_rows  # noqa: E402
 from kernels.optim import Adam, clip_global_norm  # noqa: E402
@@ -58,11 +58,13 @@ def main(argv=None):
     scale = 1.0 / ep.labels.size
     trace = forward(shape, flat, x, GAMMA, False)
 
+    gates = np.empty((T, B, shape.gate_rows), np.float32)
+
     def input_projection():
-        gates = np.empty((T, B, shape.gate_rows), np.float32)
         gates[...] = p["controller.bias"]
-        w_x_t = np.ascontiguousarray(p["controller.weight_ih"][:, :X].T)
-        matmul(x.reshape(T * B, X), w_x_t, gates.reshape(T * B, -1), True, 1)
+        w_x = p["controller.weight_ih"][:, :X]
+        packed = pack_transposed_into(w_x, np.empty(w_x.size, np.float32))
+        matmul_packed(x.reshape(T * B, X), packed, gates.reshape(T * B, -1), True, 1)
 
     gates_in = trace.gates.swapaxes(0, 1).copy()
 
@@ -107,8 +109,10 @@ def main(argv=None):
     def adam():
         opt.step({k: grads[k] for k in params})
 
+    last = [None]
+
     def whole_update():
-        tr = forward(shape, flat, x, GAMMA, False)
+        tr = last[0] = forward(shape, flat, x, GAMMA, False, reuse=last[0])
         _, gr = backward(tr, ep.labels, None, scale, False)
         clip_global_norm([gr.pop("flat")], 10.0)
         opt.step({k: gr[k] for k in params})
