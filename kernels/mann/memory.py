@@ -68,9 +68,11 @@ def _write_and_sums(mem_prev, lu0, w_write, act, block, mem, dots, sq_norms):
             a = act[k * block + M + j]
             for i in range(N):
                 mem[j, i] += w_write[k, i] * a
+        kj = act[j]  # head 0 in the pass of the norms
         for i in range(N):
             sq_norms[i] += mem[j, i] * mem[j, i]
-        for k in range(R):
+            dots[0, i] += kj * mem[j, i]
+        for k in range(1, R):
             kj = act[k * block + j]
             for i in range(N):
                 dots[k, i] += kj * mem[j, i]
@@ -152,10 +154,13 @@ def _read_grads_and_norms(mem, w_read, d_reads, d_mem, d_w_read, sq_norms):
     R = w_read.shape[0]
     for i in range(N):
         sq_norms[i] = 0.0
-    for j in range(M):
+    for j in range(M):  # head 0 in the pass of the norms (one loop over the row, not two)
+        dr = d_reads[0, j]
         for i in range(N):
             sq_norms[i] += mem[j, i] * mem[j, i]
-        for k in range(R):
+            d_w_read[0, i] += dr * mem[j, i]
+            d_mem[j, i] += w_read[0, i] * dr
+        for k in range(1, R):
             dr = d_reads[k, j]
             for i in range(N):
                 d_w_read[k, i] += dr * mem[j, i]
@@ -212,10 +217,9 @@ def _content_and_write_grads(mem, act, block, w_write, d_dot, c_mem, d_mem, d_ac
     for j in range(M):
         for k in range(R):
             kj = act[k * block + j]
-            for i in range(N):
-                d_mem[j, i] += d_dot[k, i] * kj + c_mem[k, i] * mem[j, i]
             acc = mem.dtype.type(0.0)
             for i in range(N):
+                d_mem[j, i] += d_dot[k, i] * kj + c_mem[k, i] * mem[j, i]
                 acc += d_dot[k, i] * mem[j, i]
             d_act[k * block + j] += acc
         for k in range(R):
