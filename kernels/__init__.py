@@ -26,6 +26,17 @@ Numba's on-disk cache (cache=True) does not notice edits to a helper in another 
 _cache_guard drops every cache file under kernels/ when any kernel source changed.
 """
 
+import os
+
 from kernels._cache_guard import drop_stale_caches
+
+# Numba's OpenMP threading layer (libgomp, read when Numba first starts its threads) by
+# default lets a thread that finished its share of a parallel region spin on the CPU for a
+# while before it sleeps. On this 2-core machine shared with other jobs that spinning took
+# the core the next piece of work needed: a MANN update of 16 episodes on 2 threads took
+# 58-62 ms of wall time against 12 ms on one thread, and 11-14 ms with the threads waiting
+# passively. No kernel here opens a parallel region per step, so the wake-up (~10 us) is
+# paid a few times per call at most. A value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 drop_stale_caches()

@@ -102,9 +102,16 @@ def pack_transposed(w):
     """pack(w.T) for w [N, K] C, read in w's own order (numpy's copy of a transposed
     [256, 64] float32 took 9 us, this 2-3 us): the weights' W^T without a transposed copy."""
     N, K = w.shape
+    return pack_transposed_into(w, np.empty(N * K, dtype=w.dtype))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pack_transposed_into(w, buffer):
+    """pack_transposed(w) written into buffer [>= N * K] (see pack_into): its views."""
+    N, K = w.shape
     P = N // TILE
-    panels = np.empty((P, K, TILE), dtype=w.dtype)
-    rest = np.empty((K, N - P * TILE), dtype=w.dtype)
+    panels = buffer[: P * K * TILE].reshape((P, K, TILE))
+    rest = buffer[P * K * TILE : K * N].reshape((K, N - P * TILE))
     for p in range(P):
         panel = panels[p]
         for c in range(TILE):

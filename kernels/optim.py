@@ -18,7 +18,11 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+# error_model="numpy" on the update kernels: with Numba's default ("python") every division
+# checks for a zero divisor to raise ZeroDivisionError, and that branch per element keeps the
+# loop from vectorising (Adam over 227k float32 parameters: 0.80 ms, 0.11 ms without it; the
+# same bits). A zero divisor now gives inf/NaN, as torch.optim does.
+@njit(cache=True, error_model="numpy")
 def sgd_update(param, grad, velocity, lr, momentum=0.0):
     """v = momentum * v + g;  p -= lr * v  (torch.optim.SGD, no dampening/nesterov)."""
     p = param.reshape(param.size)
@@ -29,7 +33,7 @@ def sgd_update(param, grad, velocity, lr, momentum=0.0):
         p[k] -= lr * v[k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     """torch.optim.Adam; `step` is the 1-based count of updates including this one."""
     p = param.reshape(param.size)
@@ -46,7 +50,7 @@ def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         p[k] -= step_size * mf[k] / (math.sqrt(vf[k]) / bias2_sqrt + eps)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rmsprop_graves_update(param, grad, n, g, delta, lr=1e-4, decay=0.95, momentum=0.9, eps=1e-4):
     """Graves (2013) eq. 38-41: centred RMSProp with momentum.
 
@@ -115,6 +119,40 @@ def clip_global_norm(grads, max_norm: float) -> float:
     return total
 
 
+def consecutive_flat(arrays: list) -> np.ndarray | None:
+    """The 1-D slice of one C vector that `arrays` (C-contiguous, one dtype) are consecutive
+    views of, in order and without gaps (as kernels/_flat.views makes them), or None.
+    Zero-size arrays are skipped."""
+    arrays = [a for a in arrays if a is None or a.size]
+    if not arrays or any(not isinstance(a, np.ndarray) for a in arrays):
+        return None
+    base = arrays[0].base
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    dtype, item = base.dtype, base.itemsize
+    start = arrays[0].__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if start % item:
+        return None
+    expected = arrays[0].__array_interface__["data"][0]
+    for a in arrays:
+        if a.base is not base or a.dtype != dtype or not a.flags.c_contiguous:
+            return None
+        if a.__array_interface__["data"][0] != expected:
+            return None
+        expected += a.nbytes
+    begin = start // item
+    return base[begin : begin + (expected - arrays[0].__array_interface__["data"][0]) // item]
+
+
+def _views_like(params: dict, flat: np.ndarray) -> dict:
+    """Views into flat [sum of sizes] with params' names and shapes, consecutive in order."""
+    out, offset = {}, 0
+    for name, p in params.items():
+        out[name] = flat[offset : offset + p.size].reshape(p.shape)
+        offset += p.size
+    return out
+
+
 class Optimizer:
     """Base: named parameters (updated in place) and named per-parameter state arrays."""
 
@@ -129,19 +167,42 @@ class Optimizer:
                 raise ValueError(f"parameter {name!r} must be C-contiguous and writeable")
         self.params = params
         self.step_count = 0
-        self.state = {s: {n: np.zeros_like(p) for n, p in params.items()} for s in self.slots}
+        # Parameters that are consecutive views of one flat vector (the NTM's and the MANN's,
+        # kernels/_flat.py) get flat state vectors too, with per-name views: a step whose
+        # gradients are laid out the same way is then one kernel call over everything.
+        self._flat = consecutive_flat(list(params.values()))
+        self._flat_state = (
+            [np.zeros_like(self._flat) for _ in self.slots] if self._flat is not None else None
+        )
+        self.state = {
+            s: _views_like(params, self._flat_state[k])
+            if self._flat is not None
+            else {n: np.zeros_like(p) for n, p in params.items()}
+            for k, s in enumerate(self.slots)
+        }
 
     def _grad(self, name, grads):
         return np.ascontiguousarray(grads[name], dtype=self.params[name].dtype)
 
     def step(self, grads: dict) -> None:
-        """Apply one update to every parameter with an entry in grads."""
+        """Apply one update to every parameter with an entry in grads: in one kernel call
+        when the parameters and the gradients are each consecutive views of a flat vector
+        (the same bits as name by name: the kernels are elementwise)."""
         self.step_count += 1
+        if self._flat is not None and grads.keys() == self.params.keys():
+            flat_grad = consecutive_flat([grads[n] for n in self.params])
+            if flat_grad is not None and flat_grad.dtype == self._flat.dtype:
+                self._update_arrays(self._flat, flat_grad, *self._flat_state)
+                return
         for name, p in self.params.items():
             if name in grads:
                 self._update(name, p, self._grad(name, grads))
 
     def _update(self, name, p, g):
+        self._update_arrays(p, g, *(self.state[s][name] for s in self.slots))
+
+    def _update_arrays(self, p, g, *state):
+        """The kernel over p, g and the slots' state arrays (any shape, all alike)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict:
@@ -175,8 +236,8 @@ class SGD(Optimizer):
         self.lr = lr
         self.momentum = momentum
 
-    def _update(self, name, p, g):
-        sgd_update(p, g, self.state["velocity"][name], self.lr, self.momentum)
+    def _update_arrays(self, p, g, velocity):
+        sgd_update(p, g, velocity, self.lr, self.momentum)
 
 
 class Adam(Optimizer):
@@ -194,18 +255,8 @@ class Adam(Optimizer):
         super().__init__(params)
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
 
-    def _update(self, name, p, g):
-        adam_update(
-            p,
-            g,
-            self.state["m"][name],
-            self.state["v"][name],
-            self.step_count,
-            self.lr,
-            self.beta1,
-            self.beta2,
-            self.eps,
-        )
+    def _update_arrays(self, p, g, m, v):
+        adam_update(p, g, m, v, self.step_count, self.lr, self.beta1, self.beta2, self.eps)
 
 
 class RMSPropGraves(Optimizer):
@@ -223,16 +274,5 @@ class RMSPropGraves(Optimizer):
         super().__init__(params)
         self.lr, self.decay, self.momentum, self.eps = lr, decay, momentum, eps
 
-    def _update(self, name, p, g):
-        s = self.state
-        rmsprop_graves_update(
-            p,
-            g,
-            s["n"][name],
-            s["g"][name],
-            s["delta"][name],
-            self.lr,
-            self.decay,
-            self.momentum,
-            self.eps,
-        )
+    def _update_arrays(self, p, g, n, g_avg, delta):
+        rmsprop_graves_update(p, g, n, g_avg, delta, self.lr, self.decay, self.momentum, self.eps)

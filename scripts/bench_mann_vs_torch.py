@@ -22,15 +22,23 @@ torch is used only here, for the comparison; tui-lab never imports it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-import numba
-import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
+# Before torch loads its libgomp, which Numba's OpenMP layer then shares (one libgomp.so.1 per
+# process): with libgomp's default spin-waiting, on this 2-core machine shared with other jobs
+# the 2-thread runs of both took several times longer than 1 thread (pytorch-2t 2.5-5 seq/s,
+# ours-prange 250 against ours 1040-1260 at batch 16). kernels/__init__.py sets the same
+# default, too late once torch is imported. A value set outside is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -112,8 +120,10 @@ def ours_trainer(shape, threaded):
     params = {k: v for k, v in views(shape, flat).items() if v.size}
     opt = Adam(params, lr=1e-4)
 
+    last = [None]  # the previous update's trace, whose arrays forward reuses
+
     def update(ep):
-        trace = forward(shape, flat, ep.inputs, GAMMA, threaded)
+        trace = last[0] = forward(shape, flat, ep.inputs, GAMMA, threaded, reuse=last[0])
         _, grads = backward(trace, ep.labels, None, 1.0 / ep.labels.size, threaded)
         clip_global_norm([grads.pop("flat")], 10.0)
         opt.step({k: grads[k] for k in params})

@@ -20,8 +20,17 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from kernels._common import scratch
 from kernels._flat import checked_batch
-from kernels._gemm import NARROW, batch_chunks, matmul, pack
+from kernels._gemm import (
+    NARROW,
+    _transpose_into,
+    batch_chunks,
+    matmul_packed,
+    pack,
+    pack_into,
+    pack_transposed_into,
+)
 from kernels.mann.batch import backward_chunks, backward_rows, forward_chunks, forward_rows
 from kernels.mann.layout import MANNShape, views
 
@@ -34,9 +43,17 @@ TRACE_NAMES = (
 )  # fmt: skip
 
 
+def _kernel_view(name: str, a: np.ndarray) -> np.ndarray:
+    """Between a time-major array of batch.py and MANNTrace's batch-first view of it (either
+    way): the first two axes swapped, and for mems the last two as well (the kernels keep
+    the memory transposed, [M, N]; MANNTrace shows it [N, M])."""
+    a = a.swapaxes(0, 1)
+    return a.swapaxes(2, 3) if name == "mems" else a
+
+
 def _trace_arrays(tr) -> tuple:
     """The time-major arrays batch.py fills and reads (C views under MANNTrace's)."""
-    return tuple(getattr(tr, name).swapaxes(0, 1) for name in TRACE_NAMES)
+    return tuple(_kernel_view(name, getattr(tr, name)) for name in TRACE_NAMES)
 
 
 def _chunks(B: int, threaded: bool) -> int:
@@ -79,6 +96,11 @@ def _padded_width(n: int) -> int:
     return -(-n // NARROW) * NARROW
 
 
+def _zeroed(a: np.ndarray) -> np.ndarray:
+    a.fill(0)
+    return a
+
+
 def _padded(a: np.ndarray) -> np.ndarray:
     """a [..., N] with zero columns appended up to _padded_width(N)."""
     out = np.zeros(a.shape[:-1] + (_padded_width(a.shape[-1]),), a.dtype)
@@ -114,39 +136,58 @@ def _weights_forward(p, shape: MANNShape):
     )
 
 
-def forward(shape: MANNShape, flat: np.ndarray, x, gamma: float = GAMMA, threaded=True):
-    """Run a batch of episodes of one length. x [T, B, X]. threaded: chunks of episodes in
-    parallel threads when B allows (at least 4 episodes a chunk). -> MANNTrace."""
-    flat, x = checked_batch(flat, x, shape.inputs)
-    dt = flat.dtype
-    T, B, X = x.shape
-    p = views(shape, flat)
-    x = np.ascontiguousarray(x, dtype=dt)
-    threads = numba.get_num_threads() if threaded else 1
-    # gates holds the input projections W_x x_t + b of every step first; each step adds its
-    # recurrent terms and activates its slice in place
-    gates = np.empty((T, B, shape.gate_rows), dt)
-    gates[...] = p["controller.bias"]
-    w_x_t = np.ascontiguousarray(p["controller.weight_ih"][:, :X].T)
-    matmul(x.reshape(T * B, X), w_x_t, gates.reshape(T * B, -1), True, threads)
+def _step_arrays(shape: MANNShape, T: int, B: int, dt, reuse) -> dict:
+    """The time-major trace arrays: reuse's when it is a trace of the same sizes and dtype,
+    else new ones."""
+    if (
+        isinstance(reuse, MANNTrace)
+        and reuse.shape == shape
+        and reuse.flat.dtype == dt
+        and reuse.logits.shape[:2] == (B, T)
+    ):
+        return {name: _kernel_view(name, getattr(reuse, name)) for name in TRACE_NAMES}
     H, R, M, N = shape.hidden, shape.heads, shape.width, shape.memory_slots
-    steps = dict(
+    return dict(
         hs=np.empty((T + 1, B, H), dt),
         cs=np.empty((T + 1, B, H), dt),
-        gates=gates,
+        gates=np.empty((T, B, shape.gate_rows), dt),
         act=np.empty((T, B, shape.head_rows), dt),
         least_used=np.empty((T, B, R), np.int64),
         w_write=np.empty((T, B, R, N), dt),
         sim=np.empty((T, B, R, N), dt),
         w_read=np.empty((T + 1, B, R, N), dt),
         usage=np.empty((T + 1, B, N), dt),
-        mems=np.empty((T + 1, B, N, M if R else 0), dt),
+        mems=np.empty((T + 1, B, M if R else 0, N), dt),
         reads=np.empty((T + 1, B, R, M), dt),
         logits=np.empty((T, B, shape.classes), dt),
     )
+
+
+def forward(
+    shape: MANNShape, flat: np.ndarray, x, gamma: float = GAMMA, threaded=True, reuse=None
+):
+    """Run a batch of episodes of one length. x [T, B, X]. threaded: chunks of episodes in
+    parallel threads when B allows (at least 4 episodes a chunk). reuse: a MANNTrace whose
+    arrays this trace may take over (when its sizes and dtype match: it is overwritten),
+    so that a training loop does not fault in ~12 MB of fresh pages every update (B = 16
+    at the scenario's sizes, ~1 ms). -> MANNTrace."""
+    flat, x = checked_batch(flat, x, shape.inputs)
+    dt = flat.dtype
+    T, B, X = x.shape
+    p = views(shape, flat)
+    x = np.ascontiguousarray(x, dtype=dt)
+    threads = numba.get_num_threads() if threaded else 1
+    steps = _step_arrays(shape, T, B, dt, reuse)
+    # gates holds the input projections W_x x_t + b of every step first; each step adds its
+    # recurrent terms and activates its slice in place
+    gates = steps["gates"]
+    gates[...] = p["controller.bias"]
+    w_x = p["controller.weight_ih"][:, :X]
+    packed = pack_transposed_into(w_x, scratch("mann.w_x_packed", w_x.size, dt))
+    matmul_packed(x.reshape(T * B, X), packed, gates.reshape(T * B, -1), True, threads)
     tr = MANNTrace(
         shape=shape, flat=flat, params=p, gamma=float(gamma), x=x.swapaxes(0, 1),
-        **{name: a.swapaxes(0, 1) for name, a in steps.items()},
+        **{name: _kernel_view(name, a) for name, a in steps.items()},
     )  # fmt: skip
     args = (
         _weights_forward(p, shape),
@@ -178,10 +219,11 @@ def backward(trace: MANNTrace, labels, mask=None, scale: float = 1.0, threaded=T
         raise ValueError(f"mask must be [T, B] = {(T, B)}, got {mask.shape}")
     p = tr.params
     G, P, Y = shape.gate_rows, shape.head_rows, shape.classes
-    d_pre = np.empty((T, B, G), dt)
+    # reused buffers (fresh ones faulted their pages in on every update); d_raw and d_y have
     # zero columns up to the padded widths (_packed's reason: the weight gradients' products)
-    d_raw = np.zeros((T, B, _padded_width(P)), dt)
-    d_y = np.zeros((T, B, _padded_width(Y)), dt)
+    d_pre = scratch("mann.d_pre", T * B * G, dt).reshape(T, B, G)
+    d_raw = _zeroed(scratch("mann.d_raw", T * B * _padded_width(P), dt)).reshape(T, B, -1)
+    d_y = _zeroed(scratch("mann.d_y", T * B * _padded_width(Y), dt)).reshape(T, B, -1)
     losses = np.zeros(B, np.float64)
     weights = (
         _packed(p["controller.weight_ih"][:, X:]),
@@ -215,7 +257,10 @@ def _weight_gradients(tr: MANNTrace, d_pre, d_raw, d_y, threaded) -> dict:
     array, then copied into the flat gradient's layout. Every sum runs over the rows in
     (step, episode) order, one multiply then one add (kernels/_gemm.py): an episode whose
     mask is all zero adds exact zeros, so a batch's gradient with one episode unmasked is
-    that episode's own, bit for bit (tests/mann/test_episode.py)."""
+    that episode's own, bit for bit (tests/mann/test_episode.py).
+
+    Each gradient array is packed once (into a reused buffer: a fresh one faulted its pages
+    in on every update) for all the input blocks it multiplies."""
     shape = tr.shape
     dt = tr.flat.dtype
     T, B, G = d_pre.shape
@@ -229,27 +274,35 @@ def _weight_gradients(tr: MANNTrace, d_pre, d_raw, d_y, threaded) -> dict:
     reads_prev, reads_now = reads[:T].reshape(rows, R * M), reads[1:].reshape(rows, R * M)
     ones = np.ones((rows, 1), dt)
 
-    def inputs_t_grads(inputs: tuple, d):
+    def inputs_t_grads(name: str, inputs: tuple, d):
         """[inputs...]^T @ d: [sum of the inputs' widths, d's width], a row block each."""
-        out = np.empty((sum(a.shape[1] for a in inputs), d.shape[1]), dt)
+        packed = pack_into(d, scratch("mann.grad_packed", d.size, dt))
+        width = sum(a.shape[1] for a in inputs)
+        out = scratch(name, width * d.shape[1], dt).reshape(width, d.shape[1])
         start = 0
         for a in inputs:
-            matmul(a.T, d, out[start : start + a.shape[1]], False, threads)
+            matmul_packed(a.T, packed, out[start : start + a.shape[1]], False, threads)
             start += a.shape[1]
         return out
 
+    def transpose_into(a, out):
+        if a.size:
+            _transpose_into(a, out)
+
     flat = np.zeros(shape.size, dt)
     g = views(shape, flat)
-    ih = inputs_t_grads((x, reads_prev, ones), d_pre.reshape(rows, G))  # [x_t, r_{t-1}], 1
-    g["controller.weight_ih"][...] = ih[:-1].T
-    g["controller.bias"][...] = ih[-1]
-    g["controller.weight_hh"][...] = inputs_t_grads((h_prev,), d_pre.reshape(rows, G)).T
+    d_pre = d_pre.reshape(rows, G)
+    # [x_t, r_{t-1}, h_{t-1}], 1: W_ih's columns, then W_hh's, then the bias
+    ctrl = inputs_t_grads("mann.grad_ctrl", (x, reads_prev, h_prev, ones), d_pre)
+    transpose_into(ctrl[: X + R * M], g["controller.weight_ih"])
+    transpose_into(ctrl[X + R * M : -1], g["controller.weight_hh"])
+    g["controller.bias"][...] = ctrl[-1]
     if R:
-        heads = inputs_t_grads((h_now, ones), d_raw.reshape(rows, -1))
+        heads = inputs_t_grads("mann.grad_heads", (h_now, ones), d_raw.reshape(rows, -1))
         g["heads.weight"][...] = heads[:-1, :P].T
         g["heads.bias"][...] = heads[-1, :P]
-    out = inputs_t_grads((h_now, reads_now, ones), d_y.reshape(rows, -1))  # [h_t, r_t], 1
-    g["output.weight"][...] = out[:-1, :Y].T
+    out = inputs_t_grads("mann.grad_out", (h_now, reads_now, ones), d_y.reshape(rows, -1))
+    g["output.weight"][...] = out[:-1, :Y].T  # [h_t, r_t], 1
     g["output.bias"][...] = out[-1, :Y]
     g["flat"] = flat
     return g

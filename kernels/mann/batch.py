@@ -28,8 +28,9 @@ products outside (api.py); backward fills the per-step gradients of the pre-acti
 Trace arrays, time-major (T steps; index 0 of a [T+1] array = before the first step):
 hs, cs [T+1, B, H]; gates [T, B, G] (activated i, f, g, o); act [T, B, P] (activated head
 blocks); least_used [T, B, R] (int64: the slots chosen from u_{t-1}); w_write, sim
-[T, B, R, N]; w_read [T+1, B, R, N]; usage [T+1, B, N]; mems [T+1, B, N, M] (after step
-t's write); reads [T+1, B, R, M]; logits [T, B, Y].
+[T, B, R, N]; w_read [T+1, B, R, N]; usage [T+1, B, N]; mems [T+1, B, M, N] (after step
+t's write; transposed: a row per feature, see memory.py); reads [T+1, B, R, M]; logits
+[T, B, Y].
 """
 
 from __future__ import annotations
@@ -146,10 +147,13 @@ def backward_rows(labels, mask, scale, weights, key_strength, trace, grads, loss
     d_h = np.zeros((n, _width(w_hh)), dtype=dt)
     d_reads = np.zeros((n, _width(w_r)), dtype=dt)  # dL/dr_t from step t + 1's input
     d_out_in = np.empty((n, _width(out_w)), dtype=dt)
-    d_mem = np.zeros((n, N, M), dtype=dt)
+    d_mem = np.zeros((n, M, N), dtype=dt)  # transposed, as the memory (memory.py)
     d_w_carry = np.zeros((n, R, N), dtype=dt)  # dL/dw_r_t from the write weights of step t + 1
     d_act = np.empty(act.shape[2], dtype=dt)
-    scratch = (np.empty((R, N), dtype=dt), np.empty(N, dtype=dt))  # memory_backward's
+    scratch = (  # memory_backward's, made once: no per-step allocation or view
+        np.empty((R, N), dtype=dt), np.empty((R, N), dtype=dt), np.empty((R, N), dtype=dt),
+        np.empty((R, N), dtype=dt), np.empty(N, dtype=dt),
+    )  # fmt: skip
     for t in range(T - 1, -1, -1):
         for i in range(n):
             b = r0 + i

@@ -13,15 +13,13 @@ Gradients: the selection of lu is an argmin (a step function of u) and u feeds n
 so backward treats lu as a constant and u gets no gradient at all; the zeroing is then a
 fixed mask (its row passes no gradient back to M_{t-1}).
 
-Shapes: usage [N], least_used [R] (int64), w_read_prev, w_write, d_w_write [R, N] (or one
-head's [N]), mem [N, M], add [M].
+Shapes: usage [N], least_used [R] (int64), w_read, w_write [R, N]. The write weights and
+the write, and their gradients, are memory.py's (fused with the reads').
 """
 
 from __future__ import annotations
 
 from numba import njit
-
-from kernels.mann.flags import REASSOC
 
 
 @njit(cache=True)
@@ -41,52 +39,6 @@ def select_least_used(usage, least_used):
             if best < 0 or usage[i] < usage[best]:
                 best = i
         least_used[k] = best
-
-
-@njit(cache=True)
-def write_weights_forward(sigma, w_read_prev, slot, w_write):
-    """w_write [N] = sigma w_read_prev + (1 - sigma) onehot(slot)."""
-    for i in range(w_write.shape[0]):
-        w_write[i] = sigma * w_read_prev[i]
-    w_write[slot] += 1.0 - sigma
-
-
-@njit(cache=True, fastmath=REASSOC)
-def write_weights_backward(sigma, w_read_prev, slot, d_w_write, d_w_read_prev):
-    """Returns d_sigma; sets d_w_read_prev [N] = sigma d_w_write."""
-    d_sigma = -d_w_write[slot]
-    for i in range(d_w_write.shape[0]):
-        d_sigma += d_w_write[i] * w_read_prev[i]
-        d_w_read_prev[i] = sigma * d_w_write[i]
-    return d_sigma
-
-
-@njit(cache=True)
-def add_write(mem, w_write, add):
-    """mem [N, M] += outer(w_write, add) (in place)."""
-    N, M = mem.shape
-    for i in range(N):
-        wi = w_write[i]
-        row = mem[i]
-        for j in range(M):
-            row[j] += wi * add[j]
-
-
-@njit(cache=True, fastmath=REASSOC)
-def add_write_backward(w_write, add, d_mem, d_w_write, d_add):
-    """d_mem: dL/dM after the write (unchanged: the write adds, so it is also dL/dM before).
-    Sets d_w_write [N] (d_mem_i . add) and d_add [M] (sum_i w_write_i d_mem_i)."""
-    N, M = d_mem.shape
-    for j in range(M):
-        d_add[j] = 0.0
-    for i in range(N):
-        acc = 0.0
-        wi = w_write[i]
-        g = d_mem[i]
-        for j in range(M):
-            acc += g[j] * add[j]
-            d_add[j] += wi * g[j]
-        d_w_write[i] = acc
 
 
 @njit(cache=True)

@@ -17,6 +17,8 @@ from kernels._gemm import (
     matmul,
     matmul_rows,
     pack,
+    pack_transposed,
+    pack_transposed_into,
     reference_matmul,
 )
 
@@ -143,3 +145,17 @@ def test_a_second_backward_leaves_the_first_ones_gradients_alone(cell):
     mod.backward(second, d_second)
     for name in kept:
         np.testing.assert_array_equal(grads[name], kept[name], err_msg=name)
+
+
+@pytest.mark.parametrize("rows", [3, TILE, 2 * TILE + NARROW + 5])
+def test_pack_transposed_into_a_buffer_equals_pack_of_the_transpose(rows):
+    """pack_transposed(_into) reads w [N, K] in its own order (any strides: a column slice of
+    the weights) and must lay out exactly pack(w.T); into a longer reused buffer too."""
+    rng = np.random.default_rng(5)
+    weights = rng.normal(size=(rows, 40)).astype(np.float32)
+    w = weights[:, 3:31]  # not contiguous
+    expected = pack(np.ascontiguousarray(w.T))
+    buffer = np.full(w.size + 17, np.nan, np.float32)
+    for got in (pack_transposed(w), pack_transposed_into(w, buffer)):
+        for part, want in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(part, want)

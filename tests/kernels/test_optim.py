@@ -142,3 +142,50 @@ def test_clip_global_norm_handles_non_contiguous_views():
     np.testing.assert_allclose(base[:, ::2], 2.0 * coef)
     np.testing.assert_allclose(base[:, 1::2], 2.0)  # the rest of the base array untouched
     np.testing.assert_allclose(other, 4.0 * coef, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "cls,kwargs",
+    [
+        (optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+        (optim.Adam, {"lr": 0.01}),
+        (optim.RMSPropGraves, {"lr": 1e-3}),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_flat_vector_s_step_is_one_call_with_the_bits_of_name_by_name(cls, kwargs, dtype):
+    """Parameters that are views of one flat vector (the NTM's, the MANN's) step in one kernel
+    call when the gradients are views of a flat vector too; the per-array kernels on separate
+    arrays must give the same bits, and so must gradients that are not flat-laid-out."""
+    rng = np.random.default_rng(7)
+    shapes = {"w": (6, 5), "empty": (0,), "b": (6,), "out": (3, 7)}
+    sizes = [int(np.prod(s)) for s in shapes.values()]
+    flat = rng.normal(size=sum(sizes)).astype(dtype)
+
+    def split(vector):
+        out, offset = {}, 0
+        for (name, shape), size in zip(shapes.items(), sizes, strict=True):
+            out[name] = vector[offset : offset + size].reshape(shape)
+            offset += size
+        return out
+
+    fused_params = split(flat)
+    apart_params = {k: v.copy() for k, v in fused_params.items()}
+    mixed_params = {k: v.copy() for k, v in fused_params.items()}
+    fused, apart = cls(fused_params, **kwargs), cls(apart_params, **kwargs)
+    mixed = cls(split(np.concatenate([v.ravel() for v in mixed_params.values()])), **kwargs)
+    assert fused._flat is not None and apart._flat is None
+    calls = []
+    original = fused._update_arrays
+    fused._update_arrays = lambda *a: calls.append(a[0].size) or original(*a)
+    for _ in range(3):
+        g_flat = rng.normal(size=flat.size).astype(dtype)
+        fused.step(split(g_flat))
+        apart.step({k: v.copy() for k, v in split(g_flat).items()})
+        mixed.step({k: v.copy() for k, v in split(g_flat).items()})  # not flat: name by name
+    assert calls == [flat.size] * 3
+    for name in shapes:
+        np.testing.assert_array_equal(fused_params[name], apart_params[name])
+        np.testing.assert_array_equal(mixed.params[name], apart_params[name])
+    for key, value in apart.state_dict().items():
+        np.testing.assert_array_equal(fused.state_dict()[key], value)

@@ -182,6 +182,7 @@ class MANNLab(Lab):
         self._params = {k: v for k, v in views(self.shape, self.flat).items() if v.size}
         self.optimizer = self._make_optimizer()
         self.held_out_curve: np.ndarray | None = None  # set by evaluate(), shown in frames
+        self._train_trace = None  # the last update's forward pass, its arrays reused
         self._next_view = 0
 
     # ---- model and training ---------------------------------------------------------
@@ -210,11 +211,11 @@ class MANNLab(Lab):
     def total_train_steps(self) -> int:
         return self.scenario.get("train.updates")
 
-    def run(self, episodes, threaded=None):
+    def run(self, episodes, threaded=None, reuse=None):
         if threaded is None:
             threaded = self.scenario.get("train.parallel")
         gamma = self.scenario.get("model.gamma")
-        return forward(self.shape, self.flat, episodes.inputs, gamma, threaded)
+        return forward(self.shape, self.flat, episodes.inputs, gamma, threaded, reuse)
 
     def train_one(self) -> float:
         """One update on the B episodes of update k = self.train_step; returns the mean
@@ -222,7 +223,8 @@ class MANNLab(Lab):
         train = self.scenario.section("train")
         B = train["batch"]
         episodes = batch_for_update(self.spec, self.scenario.seed, self.train_step, B)
-        trace = self.run(episodes)
+        # the last update's trace arrays, overwritten (kernels/mann/api.forward's reuse)
+        trace = self._train_trace = self.run(episodes, reuse=self._train_trace)
         steps = B * self.spec.length
         losses, grads = backward(trace, episodes.labels, None, 1.0 / steps, train["parallel"])
         flat = grads.pop("flat")
