@@ -369,3 +369,18 @@ def test_an_episode_too_long_to_step_is_refused_with_the_limit():
     huge = build_lab(tiny("model.slots=4096", "model.width=1024"))
     with pytest.raises(ValueError, match=f"stepping takes at most {MAX_WALK_MB} MB"):
         huge.walk("10")  # 21 steps of a 4096 x 1024 memory: ~0.7 GB
+
+
+def test_histories_of_the_first_two_heads_of_each_kind_only():
+    """Ten histories side by side (priority sort's five and five) left no room for a step."""
+    lab = build_lab(tiny("model.read_heads=3", "model.write_heads=3"))
+    frame = stepper(lab).step()
+    histories = [p.name for p in frame.panels if p.name.endswith("weighting history")]
+    assert histories == [
+        "read 0 weighting history",
+        "read 1 weighting history",
+        "write 0 weighting history",
+        "write 1 weighting history",
+    ]
+    assert "reads and writes 0-1 only" in frame.panel("read 0 weighting history").caption
+    assert frame.panel("weightings").values.shape[0] == 6

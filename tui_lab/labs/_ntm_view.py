@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from tui_lab.labs.ntm import NTMWalk
 
 HISTORY_SLOTS = 32
+# Histories for at most this many read and this many write heads (the first ones): with the
+# paper's five and five for priority sort, ten side by side left each 12 columns at 140, no
+# room for a step; every head's weighting of this step stays in "weightings".
+HISTORY_HEADS_PER_KIND = 2
 
 
 def visited_window(argmax: np.ndarray, slots: int, size: int) -> tuple[int, bool]:
@@ -152,9 +156,14 @@ def history_panels(walk: NTMWalk, t: int, shape: NTMShape) -> list:
     shown = f"slots {span} down, time across"
     if not walk.all_inside:
         shown += "; heads also elsewhere"
+    R, Wh = shape.read_heads, shape.write_heads
+    if max(R, Wh) > HISTORY_HEADS_PER_KIND:
+        shown += f"; reads and writes 0-{HISTORY_HEADS_PER_KIND - 1} only"
     row_labels = tuple(str(slot) for slot in rows)
     panels = []
     for k, name in enumerate(head_names(shape)):
+        if (k if k < R else k - R) >= HISTORY_HEADS_PER_KIND:
+            continue
         history = np.zeros((rows.size, T))
         history[:, : t + 1] = walk.weightings[: t + 1, k][:, rows].T
         panels.append(
