@@ -533,7 +533,7 @@ class NTMLab(Lab):
             episode = make_batch(spec, rng, 1)
             self.view_count += 1
         T = int(episode.lengths[0])
-        shape = self.eval_shape
+        shape, flat = self.evaluation_model()
         size = trace_bytes(shape, T, self.dtype.itemsize)
         if size > MAX_WALK_MB * 2**20:
             raise ValueError(
@@ -541,7 +541,7 @@ class NTMLab(Lab):
                 f"this model's {shape.slots} x {shape.width} memory; stepping takes "
                 f"at most {MAX_WALK_MB} MB"
             )
-        trace = self.run(episode, threaded=False, model=self.evaluation_model())
+        trace = self.run(episode, threaded=False, model=(shape, flat))
         return _walk_of(episode, trace, shape)
 
     def frame(self, walk: NTMWalk, t: int) -> Frame:
