@@ -8,6 +8,8 @@ inherits the offsets and the size from FlatParameters.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
@@ -19,25 +21,34 @@ class FlatParameters:
 
     def param_offsets(self) -> dict[str, tuple[int, tuple[int, ...]]]:
         """name -> (offset in the flat vector, shape)."""
-        out, offset = {}, 0
-        for name, shape in self.param_shapes().items():
-            out[name] = (offset, shape)
-            offset += int(np.prod(shape))
-        return out
+        return {name: (start, dims) for name, start, _, dims in _layout(self)}
 
     @property
     def size(self) -> int:
-        return sum(int(np.prod(s)) for s in self.param_shapes().values())
+        layout = _layout(self)
+        return layout[-1][2] if layout else 0
+
+
+@lru_cache(maxsize=256)
+def _layout(shape: FlatParameters) -> tuple[tuple[str, int, int, tuple[int, ...]], ...]:
+    """((name, start, end, dims), ...) in vector order, computed once per shape (a frozen,
+    hashable dataclass): a training update asks for it several times, and building it from
+    param_shapes() took ~0.1 ms a call at the MANN's size."""
+    out, offset = [], 0
+    for name, dims in shape.param_shapes().items():
+        end = offset + int(np.prod(dims))
+        out.append((name, offset, end, tuple(int(d) for d in dims)))
+        offset = end
+    return tuple(out)
 
 
 def views(shape: FlatParameters, flat: np.ndarray) -> dict[str, np.ndarray]:
     """Named views into a flat vector of `shape.size` values (writes go through)."""
-    if flat.ndim != 1 or flat.size != shape.size:
-        raise ValueError(f"flat vector must have {shape.size} values, got shape {flat.shape}")
-    return {
-        name: flat[offset : offset + int(np.prod(dims))].reshape(dims)
-        for name, (offset, dims) in shape.param_offsets().items()
-    }
+    layout = _layout(shape)
+    size = layout[-1][2] if layout else 0
+    if flat.ndim != 1 or flat.size != size:
+        raise ValueError(f"flat vector must have {size} values, got shape {flat.shape}")
+    return {name: flat[start:end].reshape(dims) for name, start, end, dims in layout}
 
 
 def checked_batch(flat: np.ndarray, x, inputs: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,12 +14,14 @@ from kernels._gemm import (
     SLIVER,
     TILE,
     WIDE,
+    _transpose_into,
     matmul,
     matmul_rows,
     pack,
     pack_transposed,
     pack_transposed_into,
     reference_matmul,
+    transposed,
 )
 
 SHAPES = [
@@ -159,3 +161,15 @@ def test_pack_transposed_into_a_buffer_equals_pack_of_the_transpose(rows):
     for got in (pack_transposed(w), pack_transposed_into(w, buffer)):
         for part, want in zip(got, expected, strict=True):
             np.testing.assert_array_equal(part, want)
+
+
+@pytest.mark.parametrize("rows,cols", [(3, 5), (16, 16), (33, 50), (445, 400)])
+def test_transposed_equals_numpy_transpose(rows, cols):
+    """transposed / _transpose_into copy whole 16 x 16 blocks with fixed bounds, then the
+    edge columns and rows: every element must land, at sizes below, at and off a block."""
+    a = np.random.default_rng(6).normal(size=(rows, cols)).astype(np.float32)
+    np.testing.assert_array_equal(transposed(a), a.T)
+    out = np.full((cols, rows), np.nan, np.float32)
+    _transpose_into(a, out)
+    np.testing.assert_array_equal(out, a.T)
+

@@ -1,5 +1,7 @@
 """Optimizer kernels and classes vs hand-computed numpy updates."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -189,3 +191,12 @@ def test_a_flat_vector_s_step_is_one_call_with_the_bits_of_name_by_name(cls, kwa
         np.testing.assert_array_equal(mixed.params[name], apart_params[name])
     for key, value in apart.state_dict().items():
         np.testing.assert_array_equal(fused.state_dict()[key], value)
+
+
+@pytest.mark.parametrize("n", [1, 8, 13, 1003])
+def test_clip_norm_squares_and_sums_in_float64(n):
+    """The norm's eight partial sums and their tail: float32 gradients squared and summed in
+    float64 (a float32 square would be off by ~1e-8 relative, as an older version was)."""
+    g = np.random.default_rng(n).normal(size=n).astype(np.float32)
+    want = math.sqrt(float(np.sum(g.astype(np.float64) ** 2)))
+    assert optim.clip_global_norm([g], 1e9) == pytest.approx(want, rel=1e-14)
