@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from kernels._common import fast_exp, one
@@ -62,14 +63,29 @@ def _write_and_sums(mem_prev, lu0, w_write, act, block, mem, dots, sq_norms):
             dots[k, i] = zero
     for j in range(M):
         a = act[M + j]
+        kj = act[j]  # head 0's key, in the pass of the norms
+        if R == 1:  # one pass: the new row goes from registers into the sums
+            for i in range(N):
+                prev = mem_prev[j, i]
+                if i == lu0:
+                    prev = zero
+                value = prev + w_write[0, i] * a
+                mem[j, i] = value
+                sq_norms[i] += value * value
+                dots[0, i] += kj * value
+            continue
         for i in range(N):
-            mem[j, i] = mem_prev[j, i] + w_write[0, i] * a
-        mem[j, lu0] = zero + w_write[0, lu0] * a
+            # the zeroed slot as a select in the loop: a scalar store into the row after it
+            # made the next pass's vector loads wait (a failed store forward: 0.65 us a call
+            # at 40 x 64 with one head, 0.2 us without)
+            prev = mem_prev[j, i]
+            if i == lu0:
+                prev = zero
+            mem[j, i] = prev + w_write[0, i] * a
         for k in range(1, R):
             a = act[k * block + M + j]
             for i in range(N):
                 mem[j, i] += w_write[k, i] * a
-        kj = act[j]  # head 0 in the pass of the norms
         for i in range(N):
             sq_norms[i] += mem[j, i] * mem[j, i]
             dots[0, i] += kj * mem[j, i]
@@ -148,11 +164,13 @@ def memory_forward(gamma, key_strength, act, usage_prev, mem_prev, w_read_prev, 
 
 
 @njit(cache=True, fastmath=REASSOC, error_model="numpy", **NOALIAS)
-def _read_grads_and_norms(mem, w_read, d_reads, d_mem, d_w_read, sq_norms):
-    """The reads' gradients, row by row: d_w_read [R, N] += d_reads[k, j] * mem row j,
-    d_mem [M, N] += w_read[k] d_reads[k, j]; sq_norms [N] = |slot|^2 (set)."""
+def _read_weight_grads_and_norms(mem, d_reads, d_w_read, sq_norms):
+    """The read weights' gradients, row by row: d_w_read [R, N] += d_reads[k, j] * mem row
+    j; sq_norms [N] = |slot|^2 (set). (The reads' term of d_mem waits for the second pass,
+    _content_and_write_grads, which updates every row of d_mem anyway: one read-modify-write
+    of d_mem per step instead of two.)"""
     M, N = mem.shape
-    R = w_read.shape[0]
+    R = d_reads.shape[0]
     for i in range(N):
         sq_norms[i] = 0.0
     for j in range(M):  # head 0 in the pass of the norms (one loop over the row, not two)
@@ -160,12 +178,10 @@ def _read_grads_and_norms(mem, w_read, d_reads, d_mem, d_w_read, sq_norms):
         for i in range(N):
             sq_norms[i] += mem[j, i] * mem[j, i]
             d_w_read[0, i] += dr * mem[j, i]
-            d_mem[j, i] += w_read[0, i] * dr
         for k in range(1, R):
             dr = d_reads[k, j]
             for i in range(N):
                 d_w_read[k, i] += dr * mem[j, i]
-                d_mem[j, i] += w_read[k, i] * dr
 
 
 @njit(cache=True, fastmath=REASSOC, error_model="numpy", **NOALIAS)
@@ -177,28 +193,34 @@ def _cosine_coefficients(act, block, key_strength, sim, w_read, d_w_read, sq_nor
     added later) and its betas."""
     R, N = sim.shape
     M = (block - 1 - (1 if key_strength else 0)) // 2
+    # in the arrays' dtype, two divisions a slot: in float64 with four (math.sqrt of a
+    # float32 is a float64 in Numba) the loop took 0.43 us at 64 slots, float32
+    zero = sim.dtype.type(0.0)
+    unit = sim.dtype.type(1.0)
+    eps = sim.dtype.type(COS_EPS)
     for k in range(R):
         o = k * block
         beta = act[o + 2 * M + 1] if key_strength else one(act[0])
-        s = 0.0
+        s = zero
         for i in range(N):
             s += w_read[k, i] * d_w_read[k, i]
-        nk = _key_norm(act, o, M)
-        d_beta = 0.0
-        c_key = 0.0
+        nk = sim.dtype.type(_key_norm(act, o, M))
+        d_beta = zero
+        c_key = zero  # sum_i d_den_i |m_i|; times 1/|k| after the loop
         for i in range(N):
             K = sim[k, i]
             dz = w_read[k, i] * (d_w_read[k, i] - s)
             d_beta += dz * K
             dK = beta * dz
-            nm = math.sqrt(sq_norms[i])
-            denom = nk * nm + COS_EPS
-            d_dot[k, i] = dK / denom
+            nm = np.sqrt(sq_norms[i])
+            inv_denom = unit / (nk * nm + eps)
+            d_dot[k, i] = dK * inv_denom
             # K = dot / denom: d denom = -dK * K / denom; denom = |k| |m| + eps
-            d_den = -dK * K / denom
-            if nk > 0.0:  # d|k|/dk = k/|k| (0 at k = 0)
-                c_key += d_den * nm / nk
-            c_mem[k, i] = d_den * nk / nm if nm > 0.0 else 0.0
+            d_den = -dK * K * inv_denom
+            c_key += d_den * nm
+            c_mem[k, i] = d_den * nk / nm if nm > zero else zero
+        # d|k|/dk = k/|k| (0 at k = 0)
+        c_key = c_key / nk if nk > zero else zero
         if key_strength:
             d_act[o + 2 * M + 1] = d_beta
         for j in range(M):
@@ -206,16 +228,38 @@ def _cosine_coefficients(act, block, key_strength, sim, w_read, d_w_read, sq_nor
 
 
 @njit(cache=True, fastmath=REASSOC, error_model="numpy", **NOALIAS)
-def _content_and_write_grads(mem, act, block, w_write, d_dot, c_mem, d_mem, d_act, d_w_write):
-    """Row by row: d_mem [M, N] += d_dot[k] key_kj + c_mem[k] mem_j (the cosines), then, from
-    the finished row, the write's d_w_write [R, N] (set) and the adds' gradients, and the
-    keys' dot terms (added to d_act's key blocks: sum_i d_dot_ki mem_ji)."""
+def _content_and_write_grads(mem, act, block, w_read, d_reads, w_write, d_dot, c_mem, d_mem,
+                             d_act, d_w_write):  # fmt: skip
+    """Row by row: d_mem [M, N] += w_read[k] d_reads[k, j] (the reads) + d_dot[k] key_kj +
+    c_mem[k] mem_j (the cosines), then, from the finished row, the write's d_w_write [R, N]
+    (set) and the adds' gradients, and the keys' dot terms (added to d_act's key blocks:
+    sum_i d_dot_ki mem_ji)."""
     M, N = mem.shape
     R = w_write.shape[0]
     for k in range(R):
         for i in range(N):
             d_w_write[k, i] = 0.0
     for j in range(M):
+        if R == 1:  # one pass: the row's gradient is final as it is made
+            dr = d_reads[0, j]
+            kj = act[j]
+            aj = act[M + j]
+            acc_key = mem.dtype.type(0.0)
+            acc_add = mem.dtype.type(0.0)
+            for i in range(N):
+                m = mem[j, i]
+                g = d_mem[j, i] + w_read[0, i] * dr + (d_dot[0, i] * kj + c_mem[0, i] * m)
+                d_mem[j, i] = g
+                acc_key += d_dot[0, i] * m
+                d_w_write[0, i] += g * aj
+                acc_add += w_write[0, i] * g
+            d_act[j] += acc_key
+            d_act[M + j] = acc_add
+            continue
+        for k in range(R):
+            dr = d_reads[k, j]
+            for i in range(N):
+                d_mem[j, i] += w_read[k, i] * dr
         for k in range(R):
             kj = act[k * block + j]
             acc = mem.dtype.type(0.0)
@@ -266,10 +310,11 @@ def memory_backward(key_strength, act, w_read_prev, trace_step, d_reads, d_mem, 
             d_w_read[k, i] = d_w_carry[k, i]
     for p in range(d_act.shape[0]):
         d_act[p] = 0.0
-    _read_grads_and_norms(mem, w_read, d_reads, d_mem, d_w_read, sq_norms)
+    _read_weight_grads_and_norms(mem, d_reads, d_w_read, sq_norms)
     _cosine_coefficients(act, block, key_strength, sim, w_read, d_w_read, sq_norms, d_dot,
                          c_mem, d_act)  # fmt: skip
-    _content_and_write_grads(mem, act, block, w_write, d_dot, c_mem, d_mem, d_act, d_w_write)
+    _content_and_write_grads(mem, act, block, w_read, d_reads, w_write, d_dot, c_mem, d_mem,
+                             d_act, d_w_write)  # fmt: skip
     _write_weights_backward(act, block, w_read_prev, lu, d_w_write, d_w_carry, d_act)
     for j in range(M):  # the zeroed slot: M_{t-1} there never reached M_t
         d_mem[j, lu[0]] = 0.0
