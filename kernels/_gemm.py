@@ -98,6 +98,32 @@ def pack_into(bt, buffer):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def pack_padded(bt, width):
+    """pack of bt [K, N] with zero columns appended up to `width` (>= N), in one call: the
+    zero columns add nothing to the real ones' sums (their bits stay), and a width that
+    fills whole NARROW tiles keeps the product out of the slow tail (kernels/mann/api.py)."""
+    K, N = bt.shape
+    buffer = np.empty(K * width, dtype=bt.dtype)
+    P = width // TILE
+    panels = buffer[: P * K * TILE].reshape((P, K, TILE))
+    rest = buffer[P * K * TILE :].reshape((K, width - P * TILE))
+    for p in range(P):
+        real = max(0, min(TILE, N - p * TILE))
+        for k in range(K):
+            for c in range(real):
+                panels[p, k, c] = bt[k, p * TILE + c]
+            for c in range(real, TILE):
+                panels[p, k, c] = 0
+    real = max(0, N - P * TILE)
+    for k in range(K):
+        for c in range(real):
+            rest[k, c] = bt[k, P * TILE + c]
+        for c in range(real, rest.shape[1]):
+            rest[k, c] = 0
+    return panels, rest
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def pack_transposed(w):
     """pack(w.T) for w [N, K] C, read in w's own order (numpy's copy of a transposed
     [256, 64] float32 took 9 us, this 2-3 us): the weights' W^T without a transposed copy."""

@@ -18,6 +18,7 @@ from kernels._gemm import (
     matmul,
     matmul_rows,
     pack,
+    pack_padded,
     pack_transposed,
     pack_transposed_into,
     reference_matmul,
@@ -173,3 +174,15 @@ def test_transposed_equals_numpy_transpose(rows, cols):
     _transpose_into(a, out)
     np.testing.assert_array_equal(out, a.T)
 
+
+
+@pytest.mark.parametrize("cols,width", [(5, 32), (40, 64), (82, 96), (100, 128), (64, 64)])
+def test_pack_padded_equals_pack_of_the_zero_padded_matrix(cols, width):
+    """pack_padded lays out bt and its appended zero columns exactly as pack would lay out
+    the padded copy, from a column slice (not contiguous) too."""
+    rng = np.random.default_rng(8)
+    bt = rng.normal(size=(7, cols + 3)).astype(np.float32)[:, 2 : 2 + cols]
+    padded = np.zeros((7, width), np.float32)
+    padded[:, :cols] = bt
+    for got, want in zip(pack_padded(bt, width), pack(padded), strict=True):
+        np.testing.assert_array_equal(got, want)

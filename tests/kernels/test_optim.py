@@ -200,3 +200,19 @@ def test_clip_norm_squares_and_sums_in_float64(n):
     g = np.random.default_rng(n).normal(size=n).astype(np.float32)
     want = math.sqrt(float(np.sum(g.astype(np.float64) ** 2)))
     assert optim.clip_global_norm([g], 1e9) == pytest.approx(want, rel=1e-14)
+
+
+def test_adam_on_a_long_flat_vector_in_chunks_gives_the_one_thread_bits():
+    """Adam updates a flat vector of >= PARALLEL_MIN_ELEMENTS in chunks on Numba's threads:
+    the same elementwise arithmetic, so the same bits as one adam_update call."""
+    rng = np.random.default_rng(3)
+    n = optim.PARALLEL_MIN_ELEMENTS + 7
+    flat = rng.normal(size=n).astype(np.float32)
+    params = {"a": flat[:100], "b": flat[100:]}
+    opt = optim.Adam(params, lr=1e-2)
+    p_ref, m_ref, v_ref = flat.copy(), np.zeros(n, np.float32), np.zeros(n, np.float32)
+    for step in (1, 2):
+        grad = rng.normal(size=n).astype(np.float32)
+        opt.step({"a": grad[:100], "b": grad[100:]})
+        optim.adam_update(p_ref, grad, m_ref, v_ref, step, 1e-2)
+    np.testing.assert_array_equal(flat, p_ref)
