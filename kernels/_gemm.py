@@ -79,22 +79,7 @@ def pack(bt):
 def pack_into(bt, buffer):
     """pack(bt) written into buffer [>= K * N] (a reusable workspace, so that a big packed
     copy does not fault in fresh pages on every call): the views (panels, rest) of it."""
-    K, N = bt.shape
-    P = N // TILE
-    R = N - P * TILE
-    panels = buffer[: P * K * TILE].reshape((P, K, TILE))
-    rest = buffer[P * K * TILE : K * N].reshape((K, R))
-    # element loops, not slice assignments: a slice assignment costs ~50 ns of set-up, and
-    # packing W_hh^T [64, 256] took 16 us that way (of a 60 us forward at B = 1)
-    for p in range(P):
-        panel = panels[p]
-        for k in range(K):
-            for c in range(TILE):
-                panel[k, c] = bt[k, p * TILE + c]
-    for k in range(K):
-        for c in range(R):
-            rest[k, c] = bt[k, P * TILE + c]
-    return panels, rest
+    return _pack_padded_into(bt, buffer, bt.shape[1])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -102,18 +87,27 @@ def pack_padded(bt, width):
     """pack of bt [K, N] with zero columns appended up to `width` (>= N), in one call: the
     zero columns add nothing to the real ones' sums (their bits stay), and a width that
     fills whole NARROW tiles keeps the product out of the slow tail (kernels/mann/api.py)."""
+    return _pack_padded_into(bt, np.empty(bt.shape[0] * width, dtype=bt.dtype), width)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _pack_padded_into(bt, buffer, width):
+    """The packing of bt [K, N] as if it had `width` (>= N) columns, the ones past N zero,
+    written into buffer [>= K * width]: the views (panels, rest) of it."""
     K, N = bt.shape
-    buffer = np.empty(K * width, dtype=bt.dtype)
     P = width // TILE
     panels = buffer[: P * K * TILE].reshape((P, K, TILE))
-    rest = buffer[P * K * TILE :].reshape((K, width - P * TILE))
+    rest = buffer[P * K * TILE : K * width].reshape((K, width - P * TILE))
+    # element loops, not slice assignments: a slice assignment costs ~50 ns of set-up, and
+    # packing W_hh^T [64, 256] took 16 us that way (of a 60 us forward at B = 1)
     for p in range(P):
         real = max(0, min(TILE, N - p * TILE))
+        panel = panels[p]
         for k in range(K):
             for c in range(real):
-                panels[p, k, c] = bt[k, p * TILE + c]
+                panel[k, c] = bt[k, p * TILE + c]
             for c in range(real, TILE):
-                panels[p, k, c] = 0
+                panel[k, c] = 0
     real = max(0, N - P * TILE)
     for k in range(K):
         for c in range(real):
@@ -138,8 +132,9 @@ def pack_transposed_into(w, buffer):
     P = N // TILE
     panels = buffer[: P * K * TILE].reshape((P, K, TILE))
     rest = buffer[P * K * TILE : K * N].reshape((K, N - P * TILE))
-    # 16 x 16 blocks with constant bounds, which LLVM unrolls (as _transpose_into's): the
-    # MANN's [400, 405] input weights packed in 43 us so, 68 us a panel column at a time
+    # 16 x 16 blocks with constant bounds, which LLVM unrolls (as _transpose_into's; calling
+    # it per panel measured 65 us against 50 us for these loops, the MANN's [400, 405]
+    # input weights; 68 us a panel column at a time)
     whole = K - K % 16
     for p in range(P):
         panel = panels[p]
